@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The KUnit suites of carveout_kunit.ko, registered in main_kunit.c. */
+#ifndef _CO_KUNIT_H
+#define _CO_KUNIT_H
+
+#include <kunit/test.h>
+
+extern struct kunit_suite carveout_uapi_suite;
+
+#endif /* _CO_KUNIT_H */

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveout_kunit.ko: every KUnit suite of carveout, run when the module
+ * loads.  Suites reach carveout.ko internals through EXPORT_SYMBOL_IF_KUNIT.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+
+#include "co_kunit.h"
+
+kunit_test_suites(&carveout_uapi_suite);
+
+MODULE_DESCRIPTION("KUnit tests for carveout");
+MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

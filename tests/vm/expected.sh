@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lists what a test run must contain, read from the sources so that a new
+# suite or test is expected as soon as it exists:
+#   expected.sh kunit   the KUnit suite names (tests/kunit/*_kunit.c)
+#   expected.sh user    the userspace test programs (tests/user/test_*.c)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+case "${1:-}" in
+kunit)
+	sed -n 's/^[[:space:]]*\.name = "\(carveout_[a-z0-9_]*\)",.*/\1/p' \
+		"$top"/tests/kunit/*_kunit.c | LC_ALL=C sort -u
+	;;
+user)
+	for f in "$top"/tests/user/test_*.c; do
+		basename "$f" .c
+	done | LC_ALL=C sort -u
+	;;
+*)
+	echo "usage: $0 kunit|user" >&2
+	exit 2
+	;;
+esac

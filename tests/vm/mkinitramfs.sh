@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Pack the test initramfs: static busybox, /init, the runner and demo
+# scripts, carveout's modules, the userspace tests and the lists of what is
+# expected to run.
+#
+# Usage: mkinitramfs.sh OUT.cpio.gz MODULE_DIR USER_DIR [EXTRA_FILE...]
+#   MODULE_DIR  holds carveout.ko (and carveout_kunit.ko, carveout_splat.ko)
+#   USER_DIR    holds the userspace test binaries (test_*) and tools
+#   EXTRA_FILE  copied to /lib/carveout (e.g. kernel modules the tests need)
+set -euo pipefail
+
+out=$1
+mods=$2
+user=$3
+shift 3
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout/tests}
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$here/init" "$root/init"
+install -m 0755 "$here/runner.sh" "$here/demo-vm.sh" "$root/lib/carveout/"
+mv "$root/lib/carveout/demo-vm.sh" "$root/lib/carveout/demo.sh"
+cp "$mods"/*.ko "$root/lib/carveout/"
+for f in "$user"/*; do
+	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$root/lib/carveout/tests/"
+done
+for f in "$@"; do
+	cp "$f" "$root/lib/carveout/"
+done
+
+# What the runner runs; the host checks the same lists against the results.
+"$here/expected.sh" kunit >"$root/lib/carveout/kunit-suites"
+"$here/expected.sh" user >"$root/lib/carveout/user-tests"
+
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\ntester:x:1000:1000:tester:/tmp:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\ncarveout:x:1000:tester\nnogroup:x:65534:\n' >"$root/etc/group"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+	gzip -1 >"$out"

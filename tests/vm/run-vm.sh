@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the carveout test VM under QEMU TCG: q35 with intel-iommu, 2 vCPUs,
+# two NUMA nodes of 1 GiB, QEMU's edu PCI device (DMA engine behind the
+# IOMMU).  The console goes to OUT/console.log (and to the terminal when
+# interactive); the test runner's TAP goes to a second serial port,
+# OUT/results.tap.
+#
+# Usage: run-vm.sh KERNEL INITRD MODE OUT_DIR TIMEOUT_S [EXTRA_CMDLINE]
+#   MODE: check | demo | shell
+# Exit: QEMU's status, or 124 when the VM did not power off in time.
+set -uo pipefail
+
+kernel=$1
+initrd=$2
+mode=$3
+out=$4
+tmo=$5
+extra=${6:-}
+mkdir -p "$out"
+rm -f "$out/console.log" "$out/results.tap"
+
+args=(
+	-accel tcg -m 2G -smp 2
+	-object memory-backend-ram,id=m0,size=1G
+	-object memory-backend-ram,id=m1,size=1G
+	-numa node,nodeid=0,cpus=0,memdev=m0
+	-numa node,nodeid=1,cpus=1,memdev=m1
+	-machine q35,kernel-irqchip=split
+	-device intel-iommu,intremap=on
+	-device edu
+	-kernel "$kernel" -initrd "$initrd"
+	-append "console=ttyS0 loglevel=5 intel_iommu=on panic=-1 carveout_mode=$mode $extra"
+	-display none -no-reboot
+)
+
+case "$mode" in
+shell)
+	# Interactive: console on the terminal (Ctrl-A X quits QEMU).
+	exec qemu-system-x86_64 "${args[@]}" -serial mon:stdio \
+		-serial "file:$out/results.tap"
+	;;
+demo)
+	timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" \
+		-serial stdio -serial "file:$out/results.tap" \
+		</dev/null | tee "$out/console.log"
+	exit "${PIPESTATUS[0]}"
+	;;
+*)
+	timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" \
+		-serial "file:$out/console.log" \
+		-serial "file:$out/results.tap" </dev/null
+	;;
+esac

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned int tap_n, tap_pass, tap_fail, tap_skip;
+static unsigned int tap_n, tap_pass, tap_fail, tap_skipped;
 
 static inline void tap_plan_begin(const char *name)
 {
@@ -53,7 +53,7 @@ static inline void tap_skip(const char *why, const char *fmt, ...)
 	va_list ap;
 
 	tap_n++;
-	tap_skip++;
+	tap_skipped++;
 	printf("ok %u - ", tap_n);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
@@ -84,7 +84,7 @@ static inline int tap_finish(void)
 {
 	printf("1..%u\n", tap_n);
 	printf("# Totals: pass:%u fail:%u skip:%u\n", tap_pass, tap_fail,
-	       tap_skip);
+	       tap_skipped);
 	fflush(stdout);
 	return tap_fail ? 1 : 0;
 }

@@ -64,6 +64,8 @@ int main(void)
 	((struct carveout_info *)big)->size = sizeof(big);
 	ret = ioctl(fd, CARVEOUT_IOC_INFO, big);
 	tap_ok(ret == 0, "INFO with a larger zero-padded structure");
+	memset(big, 0, sizeof(big));
+	((struct carveout_info *)big)->size = sizeof(big);
 	big[sizeof(big) - 1] = 1;
 	ret = ioctl(fd, CARVEOUT_IOC_INFO, big);
 	tap_errno(ret, E2BIG, "INFO with unknown non-zero trailing bytes");

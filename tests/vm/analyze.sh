@@ -88,7 +88,7 @@ for t in $("$here/expected.sh" user); do
 done
 
 # Splat scan of the main part of the console log.
-awk '/^CARVEOUT-SELFTEST-BEGIN/ { exit } { print }' "$dir/console.txt" \
+awk '/CARVEOUT-SELFTEST-BEGIN/ { exit } { print }' "$dir/console.txt" \
 	>"$dir/console-main.txt"
 if grep -nE "$splat_re" "$dir/console-main.txt" >"$dir/splats.txt"; then
 	bad "console: kernel splat (see $dir/splats.txt)"
@@ -98,7 +98,7 @@ else
 fi
 
 # The harness self-test: the deliberate splat must be seen.
-awk '/^CARVEOUT-SELFTEST-BEGIN/ { on = 1 } on { print }' "$dir/console.txt" \
+awk '/CARVEOUT-SELFTEST-BEGIN/ { on = 1 } on { print }' "$dir/console.txt" \
 	>"$dir/console-selftest.txt"
 if grep -qE "$splat_re" "$dir/console-selftest.txt" &&
    grep -q 'deliberate splat' "$dir/console-selftest.txt"; then

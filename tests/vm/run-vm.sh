@@ -22,7 +22,7 @@ mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.tap"
 
 args=(
-	-accel tcg -m 2G -smp 2
+	-accel tcg -m 2G -smp 2,sockets=2,cores=1,threads=1
 	-object memory-backend-ram,id=m0,size=1G
 	-object memory-backend-ram,id=m1,size=1G
 	-numa node,nodeid=0,cpus=0,memdev=m0

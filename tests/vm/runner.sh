@@ -110,6 +110,8 @@ echo "CARVEOUT-DMESG-END"
 
 if [ -f $D/carveout_splat.ko ]; then
 	# Harness self-test: this splat must be caught by the host's scanner.
+	# The marker goes through printk so it orders with the splat.
+	echo "CARVEOUT-SELFTEST-BEGIN" > /dev/kmsg
 	echo "CARVEOUT-SELFTEST-BEGIN"
 	insmod $D/carveout_splat.ko
 	sleep 1

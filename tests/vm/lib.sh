@@ -28,7 +28,7 @@ build_modules() {
 	rm -rf "$dst"
 	mkdir -p "$dst/src/tests"
 	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dst/src/"
-	cp -r "$top/tests/kunit" "$top/tests/selftest" "$dst/src/tests/"
+	cp -r "$top/tests/kunit" "$top/tests/selftest" "$top/tests/edu" "$dst/src/tests/"
 	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_SELFTEST=1 "$@" modules \
 			>"$dst/build.log" 2>&1; then
 		tail -n 40 "$dst/build.log"

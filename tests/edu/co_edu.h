@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * carveout_edu: a test-only driver for QEMU's edu PCI device, used by
+ * carveout's tests as a real DMA master behind the IOMMU and as a dma-buf
+ * importer.  Not part of the product.
+ */
+#ifndef _CO_EDU_H
+#define _CO_EDU_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* edu's internal DMA buffer, as the device addresses it. */
+#define CO_EDU_BUF_ADDR		0x40000
+#define CO_EDU_BUF_SIZE		4096
+
+/* Directions of a transfer. */
+#define CO_EDU_TO_DEVICE	0	/* RAM -> edu buffer */
+#define CO_EDU_FROM_DEVICE	1	/* edu buffer -> RAM */
+
+/**
+ * struct co_edu_xfer - DMA between a dma-buf and edu's buffer
+ * @fd: in, the dma-buf (imported and mapped for edu for this call)
+ * @dir: in, CO_EDU_TO_DEVICE or CO_EDU_FROM_DEVICE
+ * @offset: in, byte offset in the dma-buf
+ * @len: in, bytes (edu's buffer holds 4096)
+ * @edu_off: in, offset in edu's buffer
+ * @dma_addr: out, the address edu used (an IOVA under an IOMMU)
+ */
+struct co_edu_xfer {
+	__s32 fd;
+	__u32 dir;
+	__u64 offset;
+	__u32 len;
+	__u32 edu_off;
+	__u64 dma_addr;
+};
+
+#define CO_EDU_IOC_XFER		_IOWR(0xC6, 0x00, struct co_edu_xfer)
+
+#endif /* _CO_EDU_H */

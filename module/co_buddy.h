@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * co_buddy.h - page-granular buddy allocator over an arena of PFNs
+ *
+ * The arena is "nr_pages pages starting at start_pfn"; the allocator never
+ * touches the pages themselves, all metadata lives in kvcalloc()ed bitmaps.
+ * See co_buddy.c for the design note and the lock order.
+ */
+#ifndef _CARVEOUT_CO_BUDDY_H
+#define _CARVEOUT_CO_BUDDY_H
+
+#include "co_internal.h"
+
+/*
+ * Orders 0 .. CO_BUDDY_NR_ORDERS - 1 are representable, so an arena may hold
+ * up to 2^31 pages (8 TiB with 4 KiB pages).  The orders an arena actually
+ * uses stop at co_buddy_max_order().
+ */
+#define CO_BUDDY_NR_ORDERS	32
+/* Levels of a per-order hierarchical bitmap: 64^6 bits covers 2^32 blocks. */
+#define CO_BUDDY_HBM_LEVELS	6
+
+/**
+ * struct co_buddy_area - free blocks of one order
+ * @nr_free: number of free blocks of this order.
+ * @base: block index (pfn >> order) of slot 0; slots are absolute-aligned.
+ * @nbits: number of slots (blocks of this order overlapping the arena).
+ * @levels: number of bitmap levels; level @levels - 1 is a single word.
+ * @map: hierarchical free bitmap.  @map[0] has one bit per slot (set = a free
+ *	block of this order starts there); bit i of @map[l + 1] is set iff word
+ *	i of @map[l] is non-zero.
+ *
+ * All fields are protected by &co_buddy.lock.
+ */
+struct co_buddy_area {
+	unsigned long nr_free;
+	unsigned long base;
+	unsigned long nbits;
+	unsigned int levels;
+	unsigned long *map[CO_BUDDY_HBM_LEVELS];
+};
+
+/**
+ * struct co_buddy - one arena
+ * @lock: protects every field below except the constant geometry
+ *	(@start_pfn, @end_pfn, @nr_pages, @max_order, the bitmap pointers).
+ * @start_pfn: first PFN of the arena (constant).
+ * @end_pfn: first PFN after the arena (constant).
+ * @nr_pages: @end_pfn - @start_pfn (constant).
+ * @max_order: largest order of a naturally aligned block inside the arena.
+ * @area: per-order free bitmaps, @max_order + 1 entries.
+ * @inuse: one bit per page, set while the page is allocated.
+ * @head: one bit per page, set on the first page of each allocation.
+ * @free_pages: pages in free blocks.
+ * @nr_allocs: live allocations (set bits in @head).
+ * @requested_bytes: bytes callers asked for, summed over live allocations.
+ * @nr_alloc_ok: successful allocations (cumulative).
+ * @nr_free_ok: successful frees (cumulative).
+ * @nr_fail: failed allocations (cumulative).
+ * @nr_invalid: rejected frees (cumulative).
+ * @meta: single allocation holding every bitmap word.
+ * @meta_bytes: bytes of metadata (@meta, @area).
+ */
+struct co_buddy {
+	spinlock_t lock;
+	unsigned long start_pfn;
+	unsigned long end_pfn;
+	unsigned long nr_pages;
+	unsigned int max_order;
+	struct co_buddy_area *area;
+	unsigned long *inuse;
+	unsigned long *head;
+	unsigned long free_pages;
+	unsigned long nr_allocs;
+	u64 requested_bytes;
+	u64 nr_alloc_ok;
+	u64 nr_free_ok;
+	u64 nr_fail;
+	u64 nr_invalid;
+	unsigned long *meta;
+	size_t meta_bytes;
+};
+
+/**
+ * struct co_buddy_stats - snapshot of an arena, see co_buddy_get_stats()
+ * @start_pfn: first PFN of the arena.
+ * @nr_pages: pages in the arena.
+ * @max_order: largest order the arena can hold.
+ * @free_pages: free pages.
+ * @largest_free_order: order of the largest free block, -1 if none.
+ * @largest_free_pages: pages in the largest free block, 0 if none.
+ * @nr_free: free blocks per order (like /proc/buddyinfo).
+ * @unusable_index: per order, the share of free memory that cannot satisfy an
+ *	allocation of that order, x1000 (as mm/vmstat.c unusable_free_index();
+ *	1000 when nothing is free).
+ * @nr_allocs: live allocations.
+ * @requested_bytes: bytes asked for by live allocations.
+ * @granted_bytes: bytes reserved for live allocations; the difference to
+ *	@requested_bytes is internal fragmentation (< 1 page per allocation).
+ * @nr_alloc_ok: successful allocations.
+ * @nr_free_ok: successful frees.
+ * @nr_fail: failed allocations.
+ * @nr_invalid: rejected (invalid or double) frees.
+ * @metadata_bytes: bytes of metadata.
+ */
+struct co_buddy_stats {
+	unsigned long start_pfn;
+	unsigned long nr_pages;
+	unsigned int max_order;
+	unsigned long free_pages;
+	int largest_free_order;
+	unsigned long largest_free_pages;
+	unsigned long nr_free[CO_BUDDY_NR_ORDERS];
+	unsigned int unusable_index[CO_BUDDY_NR_ORDERS];
+	unsigned long nr_allocs;
+	u64 requested_bytes;
+	u64 granted_bytes;
+	u64 nr_alloc_ok;
+	u64 nr_free_ok;
+	u64 nr_fail;
+	u64 nr_invalid;
+	size_t metadata_bytes;
+};
+
+int co_buddy_init(struct co_buddy *b, unsigned long start_pfn,
+		  unsigned long nr_pages);
+void co_buddy_destroy(struct co_buddy *b);
+int co_buddy_alloc(struct co_buddy *b, unsigned long nr_pages,
+		   unsigned long align_pages, unsigned long limit_pfn,
+		   unsigned long *pfn);
+int co_buddy_free(struct co_buddy *b, unsigned long pfn,
+		  unsigned long nr_pages);
+int co_buddy_alloc_bytes(struct co_buddy *b, u64 bytes,
+			 unsigned long align_pages, unsigned long limit_pfn,
+			 unsigned long *pfn);
+int co_buddy_free_bytes(struct co_buddy *b, unsigned long pfn, u64 bytes);
+void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st);
+int co_buddy_check(struct co_buddy *b);
+bool co_buddy_contains(const struct co_buddy *b, unsigned long pfn);
+bool co_buddy_is_allocation(struct co_buddy *b, unsigned long pfn,
+			     unsigned long nr_pages);
+unsigned long co_buddy_free_pages(struct co_buddy *b);
+unsigned int co_buddy_max_order(const struct co_buddy *b);
+size_t co_buddy_metadata_bytes(const struct co_buddy *b);
+int co_buddy_for_each_free(struct co_buddy *b,
+			   int (*fn)(unsigned long pfn, unsigned int order,
+				     void *priv),
+			   void *priv);
+
+#endif /* _CARVEOUT_CO_BUDDY_H */

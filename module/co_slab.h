@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * co_slab.h - sub-page buffers carved from co_buddy blocks
+ *
+ * A cache set holds one cache per size class for one owner; objects are
+ * named by physical byte address (pfn << PAGE_SHIFT | offset).  See
+ * co_slab.c for the design note and the lock order.
+ */
+#ifndef _CARVEOUT_CO_SLAB_H
+#define _CARVEOUT_CO_SLAB_H
+
+#include "co_buddy.h"
+
+/* Every object size and object start is a multiple of a cache line. */
+#define CO_SLAB_ALIGN		64
+/* 64 .. 512 in steps of 64, then four classes per doubling up to 3584. */
+#define CO_SLAB_NR_CLASSES	19
+/* Objects per CPU per class kept in a magazine. */
+#define CO_SLAB_MAG_SIZE	6
+/* Objects moved between a magazine and the slabs at a time. */
+#define CO_SLAB_MAG_BATCH	3
+/* Empty slabs a class keeps instead of returning them to the buddy. */
+#define CO_SLAB_EMPTY_RESERVE	1
+
+struct co_slab_set;
+
+/**
+ * struct co_slab_class_stats - one size class of one set
+ * @obj_size: object (granted) size in bytes.
+ * @slab_pages: pages per slab.
+ * @objs_per_slab: objects per slab.
+ * @objs_in_use: objects held by the owner.
+ * @objs_cached: objects parked in per-CPU magazines.
+ * @objs_total: objects in all slabs of the class.
+ * @slabs_full: slabs with no free object (magazine objects count as used).
+ * @slabs_partial: slabs with some free objects.
+ * @slabs_empty: slabs with only free objects (the reserve).
+ * @requested_bytes: bytes asked for by objects in use.
+ * @granted_bytes: @objs_in_use * @obj_size.
+ * @nr_fail: allocations that failed for lack of pages.
+ * @nr_invalid: rejected frees.
+ */
+struct co_slab_class_stats {
+	size_t obj_size;
+	unsigned int slab_pages;
+	unsigned int objs_per_slab;
+	unsigned long objs_in_use;
+	unsigned long objs_cached;
+	unsigned long objs_total;
+	unsigned long slabs_full;
+	unsigned long slabs_partial;
+	unsigned long slabs_empty;
+	u64 requested_bytes;
+	u64 granted_bytes;
+	u64 nr_fail;
+	u64 nr_invalid;
+};
+
+struct co_slab_set *co_slab_set_create(struct co_buddy *b, const char *name);
+int co_slab_set_destroy(struct co_slab_set *s);
+int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr);
+int co_slab_free(struct co_slab_set *s, u64 addr, size_t size);
+size_t co_slab_max_size(void);
+size_t co_slab_class_size(size_t size);
+unsigned int co_slab_class_index(size_t size);
+unsigned int co_slab_nr_classes(void);
+void co_slab_drain(struct co_slab_set *s);
+int co_slab_set_check(struct co_slab_set *s);
+void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
+		       struct co_slab_class_stats *st);
+
+#endif /* _CARVEOUT_CO_SLAB_H */

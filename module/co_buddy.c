@@ -55,7 +55,7 @@
  * co_buddy.lock protects all mutable state of one arena (bitmaps, counters).
  * It is a plain spin_lock: callers are process context and the allocator is
  * never called from interrupts.  Nothing is called with it held except the
- * co_buddy_for_each_free() callback, which must not sleep.
+ * co_buddy_walk_free() callback, which must not sleep.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -730,7 +730,7 @@ void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st)
 EXPORT_SYMBOL_IF_KUNIT(co_buddy_get_stats);
 
 /**
- * co_buddy_for_each_free() - call @fn for every free block, by address
+ * co_buddy_walk_free() - call @fn for every free block, by address
  * @b: arena
  * @fn: callback; returns 0 to continue, anything else stops the walk
  * @priv: passed to @fn
@@ -739,10 +739,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_get_stats);
  * must not call into @b.
  * Return: 0, or the first non-zero value returned by @fn.
  */
-int co_buddy_for_each_free(struct co_buddy *b,
-			   int (*fn)(unsigned long pfn, unsigned int order,
-				     void *priv),
-			   void *priv)
+int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv)
 {
 	unsigned long pfn = b->start_pfn;
 	int ret = 0;
@@ -768,7 +765,7 @@ int co_buddy_for_each_free(struct co_buddy *b,
 	spin_unlock(&b->lock);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(co_buddy_for_each_free);
+EXPORT_SYMBOL_IF_KUNIT(co_buddy_walk_free);
 
 /* ---------------------------------------------------------------------- */
 /* Checker                                                                 */
@@ -776,43 +773,47 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_for_each_free);
 
 #define co_buddy_bad(b, fmt, ...)					\
 	({								\
+		const struct co_buddy *__b = (b);			\
+									\
 		pr_err("buddy [%#lx+%#lx] check: " fmt "\n",		\
-		       (b)->start_pfn, (b)->nr_pages, ##__VA_ARGS__);	\
+		       __b->start_pfn, __b->nr_pages, ##__VA_ARGS__);	\
 		-EUCLEAN;						\
 	})
+
+/* Level @l of @a: no bits past @nbits, summary bits match level @l - 1. */
+static bool co_hbm_level_ok(const struct co_buddy_area *a, unsigned int l,
+			    unsigned long nbits)
+{
+	unsigned long words = BITS_TO_LONGS(nbits), tail = nbits % BITS_PER_LONG;
+	unsigned long i;
+
+	if (tail && (a->map[l][words - 1] & ~(BIT(tail) - 1)))
+		return false;
+	if (l + 1 == a->levels)
+		return words == 1;
+	for (i = 0; i < words; i++)
+		if (!a->map[l][i] != !test_bit(i, a->map[l + 1]))
+			return false;
+	return true;
+}
 
 static int __co_buddy_check_maps(struct co_buddy *b)
 {
 	unsigned int order, l;
-	unsigned long i;
 
 	for (order = 0; order <= b->max_order; order++) {
 		struct co_buddy_area *a = &b->area[order];
 		unsigned long nbits = a->nbits;
-		unsigned long tail;
+		unsigned int set = bitmap_weight(a->map[0], nbits);
 
-		if (bitmap_weight(a->map[0], nbits) != a->nr_free)
+		if (set != a->nr_free)
 			return co_buddy_bad(b, "order %u: %u bits set but nr_free %lu",
-					    order, bitmap_weight(a->map[0], nbits),
-					    a->nr_free);
+					    order, set, a->nr_free);
 		for (l = 0; l < a->levels; l++) {
-			unsigned long words = BITS_TO_LONGS(nbits);
-
-			tail = nbits % BITS_PER_LONG;
-			if (tail && (a->map[l][words - 1] & ~(BIT(tail) - 1)))
-				return co_buddy_bad(b, "order %u level %u: bits beyond the end",
+			if (!co_hbm_level_ok(a, l, nbits))
+				return co_buddy_bad(b, "order %u level %u: stray or summary bits",
 						    order, l);
-			if (l + 1 < a->levels) {
-				for (i = 0; i < words; i++)
-					if (!a->map[l][i] !=
-					    !test_bit(i, a->map[l + 1]))
-						return co_buddy_bad(b, "order %u level %u word %lu: summary bit wrong",
-								    order, l, i);
-			} else if (words != 1) {
-				return co_buddy_bad(b, "order %u: top level has %lu words",
-						    order, words);
-			}
-			nbits = words;
+			nbits = BITS_TO_LONGS(nbits);
 		}
 	}
 	return 0;
@@ -882,7 +883,7 @@ static int __co_buddy_check(struct co_buddy *b)
 		if ((unsigned int)o < b->max_order &&
 		    co_hbm_test(&b->area[o],
 				co_buddy_slot(b, co_buddy_buddy_pfn(pfn, o), o)))
-			return co_buddy_bad(b, "free block %#lx and its buddy both free at order %d",
+			return co_buddy_bad(b, "block %#lx and its buddy free at order %d",
 					    pfn, o);
 		seen[o]++;
 		free_walk += 1UL << o;
@@ -890,7 +891,7 @@ static int __co_buddy_check(struct co_buddy *b)
 	}
 	for (order = 0; order <= b->max_order; order++)
 		if (seen[order] != b->area[order].nr_free)
-			return co_buddy_bad(b, "order %u: walk found %lu blocks, nr_free %lu (overlap or stray bit)",
+			return co_buddy_bad(b, "order %u: walk saw %lu blocks, nr_free %lu",
 					    order, seen[order],
 					    b->area[order].nr_free);
 	if (free_walk != b->free_pages)

@@ -62,7 +62,7 @@ struct co_buddy_area {
  * @meta_bytes: bytes of metadata (@meta, @area).
  */
 struct co_buddy {
-	spinlock_t lock;
+	spinlock_t lock;	/* see the kernel-doc above */
 	unsigned long start_pfn;
 	unsigned long end_pfn;
 	unsigned long nr_pages;
@@ -122,6 +122,13 @@ struct co_buddy_stats {
 	size_t metadata_bytes;
 };
 
+/*
+ * Callback of co_buddy_walk_free(): one free block of 2^@order pages at
+ * @pfn.  Return 0 to continue the walk, anything else stops it.
+ */
+typedef int (*co_buddy_walk_fn)(unsigned long pfn, unsigned int order,
+				void *priv);
+
 int co_buddy_init(struct co_buddy *b, unsigned long start_pfn,
 		  unsigned long nr_pages);
 void co_buddy_destroy(struct co_buddy *b);
@@ -138,13 +145,12 @@ void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st);
 int co_buddy_check(struct co_buddy *b);
 bool co_buddy_contains(const struct co_buddy *b, unsigned long pfn);
 bool co_buddy_is_allocation(struct co_buddy *b, unsigned long pfn,
-			     unsigned long nr_pages);
+			    unsigned long nr_pages);
 unsigned long co_buddy_free_pages(struct co_buddy *b);
 unsigned int co_buddy_max_order(const struct co_buddy *b);
 size_t co_buddy_metadata_bytes(const struct co_buddy *b);
-int co_buddy_for_each_free(struct co_buddy *b,
-			   int (*fn)(unsigned long pfn, unsigned int order,
-				     void *priv),
-			   void *priv);
+int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv);
+/* The name the module uses; a macro so it reads like the kernel's walkers. */
+#define co_buddy_for_each_free(b, fn, priv)	co_buddy_walk_free(b, fn, priv)
 
 #endif /* _CARVEOUT_CO_BUDDY_H */

@@ -112,7 +112,7 @@ struct co_slab {
  * @nr_invalid: rejected frees.
  */
 struct co_slab_class {
-	struct mutex lock;
+	struct mutex lock;	/* see the kernel-doc above */
 	unsigned int size;
 	unsigned int pages;
 	unsigned int blk_pages;
@@ -151,7 +151,7 @@ struct co_slab_mag {
  * @mag: one magazine per class.
  */
 struct co_slab_pcpu {
-	spinlock_t lock;
+	spinlock_t lock;	/* see the kernel-doc above */
 	struct co_slab_mag mag[CO_SLAB_NR_CLASSES];
 };
 
@@ -174,7 +174,7 @@ struct co_slab_set {
 	struct co_buddy *buddy;
 	char name[32];
 	struct co_slab_pcpu __percpu *pcpu;
-	struct mutex dir_lock;
+	struct mutex dir_lock;	/* see the kernel-doc above */
 	unsigned long nr_leaves;
 	struct co_slab_leaf **dir;
 	struct co_slab_class cls[CO_SLAB_NR_CLASSES];
@@ -296,6 +296,7 @@ static struct co_slab __rcu **co_slab_dir_slot(struct co_slab_set *s,
 	unsigned long rel = slab_pfn - s->buddy->start_pfn;
 	struct co_slab_leaf *leaf;
 
+	/* Pairs with the release in __co_slab_grow(): see a zeroed leaf. */
 	leaf = smp_load_acquire(&s->dir[rel / CO_SLAB_LEAF_SLOTS]);
 	if (!leaf)
 		return NULL;
@@ -424,12 +425,14 @@ static struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 		goto err_free_slab;
 
 	rel = (pfn - s->buddy->start_pfn) / CO_SLAB_LEAF_SLOTS;
+	/* Acquire: pairs with the release below (another class's grow). */
 	if (!smp_load_acquire(&s->dir[rel])) {
 		leaf = kzalloc(sizeof(*leaf), GFP_KERNEL);
 		if (!leaf)
 			goto err_free_pages;
 		mutex_lock(&s->dir_lock);
 		if (!s->dir[rel]) {
+			/* Publish the zeroed leaf to lockless lookups. */
 			smp_store_release(&s->dir[rel], leaf);
 			leaf = NULL;
 		}

@@ -153,4 +153,8 @@ int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv);
 /* The name the module uses; a macro so it reads like the kernel's walkers. */
 #define co_buddy_for_each_free(b, fn, priv)	co_buddy_walk_free(b, fn, priv)
 
+/* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
+struct kunit_suite;
+extern struct kunit_suite carveout_buddy_suite;
+
 #endif /* _CARVEOUT_CO_BUDDY_H */

@@ -18,8 +18,10 @@
  *
  * Devices DMA into the objects, so nothing is stored in them: each slab has
  * a descriptor (struct co_slab, kmalloc()ed) with two bitmaps, FREE (object
- * is in the slab) and LIVE (object is held by the owner).  An object that is
- * neither sits in a per-CPU magazine.  The descriptor of a slab is found
+ * is in the slab) and LIVE (object is held by the owner), and the requested
+ * size of each object (u16), so a free with the wrong size is rejected and
+ * the requested-bytes statistic is exact.  An object that is neither FREE
+ * nor LIVE sits in a per-CPU magazine.  The descriptor of a slab is found
  * through a per-set two-level directory indexed by the slab's first PFN
  * (leaves of 512 slots are allocated on demand and live until the set is
  * destroyed).  Descriptors are freed with kfree_rcu(), so the fast path can
@@ -82,7 +84,9 @@ static const unsigned short co_slab_sizes[CO_SLAB_NR_CLASSES] = {
  * @class: size class index (constant).
  * @rcu: for kfree_rcu().
  * @map: FREE bitmap (words [0, n), class lock) then LIVE bitmap
- *	(words [n, 2n), atomic bitops), n = BITS_TO_LONGS(objects per slab).
+ *	(words [n, 2n), atomic bitops), n = BITS_TO_LONGS(objects per slab),
+ *	then one u16 per object: the size requested for it (written by the
+ *	allocating CPU before the object is handed out, stable while LIVE).
  */
 struct co_slab {
 	struct list_head node;
@@ -251,6 +255,12 @@ size_t co_slab_class_size(size_t size)
 }
 EXPORT_SYMBOL_IF_KUNIT(co_slab_class_size);
 
+/* Largest request the next smaller class serves (0 for the first). */
+static unsigned int co_slab_prev_size(unsigned int c)
+{
+	return c ? co_slab_sizes[c - 1] : 0;
+}
+
 /* Slab geometry: smallest page count that holds whole objects, >= 4. */
 static void co_slab_class_init(struct co_slab_class *cls, unsigned int size)
 {
@@ -282,6 +292,11 @@ static inline unsigned long *co_slab_live_map(struct co_slab_set *s,
 					      struct co_slab *slab)
 {
 	return slab->map + s->cls[slab->class].words;
+}
+
+static inline u16 *co_slab_req(struct co_slab_set *s, struct co_slab *slab)
+{
+	return (u16 *)(slab->map + 2 * s->cls[slab->class].words);
 }
 
 static inline u64 co_slab_obj_addr(struct co_slab_class *cls,
@@ -418,7 +433,8 @@ static struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 	struct co_slab *slab;
 
 	lockdep_assert_held(&cls->lock);
-	slab = kzalloc(struct_size(slab, map, 2 * cls->words), GFP_KERNEL);
+	slab = kzalloc(struct_size(slab, map, 2 * cls->words) +
+		       cls->objs * sizeof(u16), GFP_KERNEL);
 	if (!slab)
 		return NULL;
 	if (co_buddy_alloc(s->buddy, cls->pages, cls->blk_pages, 0, &pfn))
@@ -617,6 +633,7 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 		return -ENOMEM;
 	}
 	idx = __co_slab_get_obj(cls, slab);
+	co_slab_req(s, slab)[idx] = size;
 	set_bit(idx, co_slab_live_map(s, slab));
 	*addr = co_slab_obj_addr(cls, slab, idx);
 	while (n < CO_SLAB_MAG_BATCH && slab->nr_free)
@@ -669,8 +686,10 @@ int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr)
 
 		rcu_read_lock();
 		slab = co_slab_find(s, c, a, &idx);
-		if (!WARN_ON_ONCE(!slab))
+		if (!WARN_ON_ONCE(!slab)) {
+			co_slab_req(s, slab)[idx] = size;
 			set_bit(idx, co_slab_live_map(s, slab));
+		}
 		rcu_read_unlock();
 		m->live++;
 		m->requested += size;
@@ -693,18 +712,26 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
 	struct co_slab_class *cls = &s->cls[c];
 	u64 flush[CO_SLAB_MAG_BATCH];
 	unsigned int i, n = 0, idx;
+	const char *why = NULL;
 	struct co_slab_pcpu *pc;
 	struct co_slab_mag *m;
 	struct co_slab *slab;
 
 	mutex_lock(&cls->lock);
 	slab = co_slab_find(s, c, addr, &idx);
-	if (!slab || !test_and_clear_bit(idx, co_slab_live_map(s, slab))) {
+	if (!slab)
+		why = "no such object";
+	else if (!test_bit(idx, co_slab_live_map(s, slab)))
+		why = "not allocated";
+	else if (co_slab_req(s, slab)[idx] != size)
+		why = "wrong size";
+	else if (!test_and_clear_bit(idx, co_slab_live_map(s, slab)))
+		why = "not allocated";
+	if (why) {
 		cls->nr_invalid++;
 		mutex_unlock(&cls->lock);
 		co_report("slab set %s: invalid free of %#llx size %zu: %s\n",
-			  s->name, addr, size,
-			  slab ? "not allocated" : "no such object");
+			  s->name, addr, size, why);
 		return -EINVAL;
 	}
 	__co_slab_put_obj(cls, slab, idx);
@@ -734,12 +761,12 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
  * co_slab_free() - free a buffer from co_slab_alloc()
  * @s: set that allocated it
  * @addr: address returned by co_slab_alloc()
- * @size: the size passed to co_slab_alloc() (any size of the same class is
- *	accepted; the requested-bytes statistic assumes the same size)
+ * @size: the size passed to co_slab_alloc()
  *
- * Addresses that are not a live object of this set and class (double free,
- * never allocated, inside an object, wrong class) are reported (ratelimited)
- * and rejected without changing anything.
+ * Addresses that are not a live object of this set (double free, never
+ * allocated, inside an object, another set's object) and sizes other than
+ * the one allocated are reported (ratelimited) and rejected without changing
+ * anything.
  *
  * Context: Process context, may sleep (only on the slow path).
  * Return: 0 or -EINVAL.
@@ -765,6 +792,7 @@ int co_slab_free(struct co_slab_set *s, u64 addr, size_t size)
 		spin_lock(&pc->lock);
 		m = &pc->mag[c];
 		if (m->nr < CO_SLAB_MAG_SIZE &&
+		    co_slab_req(s, slab)[idx] == size &&
 		    test_and_clear_bit(idx, co_slab_live_map(s, slab))) {
 			m->obj[m->nr++] = addr;
 			m->live--;
@@ -882,13 +910,13 @@ static int co_slab_cmp_u64(const void *a, const void *b)
 /* Check one slab of class @c on list @state; returns objects not FREE. */
 static int __co_slab_check_slab(struct co_slab_set *s, unsigned int c,
 				struct co_slab *slab, enum co_slab_state state,
-				unsigned long *live)
+				unsigned long *live, u64 *req_sum)
 {
 	struct co_slab_class *cls = &s->cls[c];
 	unsigned long *fm = co_slab_free_map(slab);
 	unsigned long *lm = co_slab_live_map(s, slab);
 	struct co_slab __rcu **slot;
-	unsigned int w, tail;
+	unsigned int w, tail, idx;
 
 	if (slab->class != c)
 		return co_slab_bad(s, c, "slab %#lx has class %u", slab->pfn,
@@ -918,7 +946,15 @@ static int __co_slab_check_slab(struct co_slab_set *s, unsigned int c,
 	if (!co_buddy_is_allocation(s->buddy, slab->pfn, cls->pages))
 		return co_slab_bad(s, c, "slab %#lx is not a buddy allocation of %u pages",
 				   slab->pfn, cls->pages);
-	*live += bitmap_weight(lm, cls->objs);
+	for_each_set_bit(idx, lm, cls->objs) {
+		u16 req = co_slab_req(s, slab)[idx];
+
+		if (req <= co_slab_prev_size(c) || req > cls->size)
+			return co_slab_bad(s, c, "slab %#lx object %u: requested %u",
+					   slab->pfn, idx, req);
+		*req_sum += req;
+		(*live)++;
+	}
 	return 0;
 }
 
@@ -934,6 +970,7 @@ static int __co_slab_check_class(struct co_slab_set *s, unsigned int c,
 				   cls->nr_empty };
 	unsigned long live_bits = 0, free_objs = 0, nr_mag = 0, i;
 	long live = 0, req = 0;
+	u64 req_bits = 0;
 	struct co_slab *slab;
 	unsigned int l, idx;
 	int cpu, ret;
@@ -944,7 +981,7 @@ static int __co_slab_check_class(struct co_slab_set *s, unsigned int c,
 
 		list_for_each_entry(slab, lists[l], node) {
 			ret = __co_slab_check_slab(s, c, slab, states[l],
-						   &live_bits);
+						   &live_bits, &req_bits);
 			if (ret)
 				return ret;
 			free_objs += slab->nr_free;
@@ -996,9 +1033,9 @@ static int __co_slab_check_class(struct co_slab_set *s, unsigned int c,
 	if (live < 0 || (unsigned long)live != live_bits)
 		return co_slab_bad(s, c, "live counters say %ld, %lu LIVE bits",
 				   live, live_bits);
-	if (req < live || (u64)req > (u64)live * cls->size)
-		return co_slab_bad(s, c, "%ld bytes requested for %ld objects of %u",
-				   req, live, cls->size);
+	if (req < 0 || (u64)req != req_bits)
+		return co_slab_bad(s, c, "requested counters say %ld, objects %llu",
+				   req, req_bits);
 	return 0;
 }
 

@@ -69,4 +69,8 @@ int co_slab_set_check(struct co_slab_set *s);
 void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
 		       struct co_slab_class_stats *st);
 
+/* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
+struct kunit_suite;
+extern struct kunit_suite carveout_slab_suite;
+
 #endif /* _CARVEOUT_CO_SLAB_H */

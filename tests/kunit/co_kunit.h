@@ -5,6 +5,11 @@
 
 #include <kunit/test.h>
 
+extern struct kunit_suite carveout_buddy_suite;
+extern struct kunit_suite carveout_slab_suite;
 extern struct kunit_suite carveout_uapi_suite;
+extern struct kunit_suite carveout_region_suite;
+extern struct kunit_suite carveout_policy_suite;
+extern struct kunit_suite carveout_buffer_suite;
 
 #endif /* _CO_KUNIT_H */

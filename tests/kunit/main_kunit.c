@@ -8,7 +8,9 @@
 
 #include "co_kunit.h"
 
-kunit_test_suites(&carveout_uapi_suite);
+kunit_test_suites(&carveout_buddy_suite, &carveout_slab_suite,
+		  &carveout_uapi_suite, &carveout_region_suite,
+		  &carveout_policy_suite, &carveout_buffer_suite);
 
 MODULE_DESCRIPTION("KUnit tests for carveout");
 MODULE_LICENSE("GPL");

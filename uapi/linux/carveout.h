@@ -111,6 +111,9 @@ struct carveout_info {
  * @granted: out, bytes actually reserved for the buffer
  * @mmap_offset: out, offset to pass to mmap(2)
  * @phys_addr: out, physical address (CAP_SYS_ADMIN only, else 0)
+ * @page_offset: out, where the buffer starts in its first mapped page
+ *	(non-zero only for sub-page buffers)
+ * @reserved: must be 0
  */
 struct carveout_alloc {
 	__u32 size;
@@ -125,6 +128,8 @@ struct carveout_alloc {
 	__u64 granted;
 	__u64 mmap_offset;
 	__u64 phys_addr;
+	__u32 page_offset;
+	__u32 reserved;
 };
 
 /**

@@ -1,0 +1,486 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveout: per-node contiguous regions.
+ *
+ * At load, each requested node gets a region of physically contiguous
+ * memory taken from the page allocator at run time with
+ * alloc_contig_range() (the one contiguous allocator exported to modules;
+ * it migrates movable pages out of the way).  Candidate ranges are
+ * naturally aligned to the piece size, so the buddy arena over a piece can
+ * hand out blocks as large as the piece, and are tried from the top of each
+ * of the node's zones downwards, leaving low memory to devices with narrow
+ * DMA masks.  When no single range of the full size can be had, the
+ * request is split into halves, down to carveout.min_piece: a region may
+ * be several pieces, each its own arena.  A named boot-time reservation
+ * (reserve_mem=, Linux 6.11+) can be used instead.
+ *
+ * Regions are fixed after load and freed at unload, when nothing can use
+ * them any more (the module is pinned by every file, mapping and dma-buf).
+ *
+ * Lock order: no locks; runs at load and unload only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/log2.h>
+#include <linux/memory_hotplug.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+
+#include "carveout.h"
+
+#define CO_MAX_PIECES	64
+
+static char *size = "64M";
+module_param(size, charp, 0444);
+MODULE_PARM_DESC(size, "Region size for every node with memory (K/M/G suffixes; default 64M)");
+
+static char *nodes;
+module_param(nodes, charp, 0444);
+MODULE_PARM_DESC(nodes, "Per-node region sizes, e.g. \"0:128M,1:64M\" (overrides size)");
+
+static bool best_effort;
+module_param(best_effort, bool, 0444);
+MODULE_PARM_DESC(best_effort, "Load with the nodes that could be reserved instead of failing");
+
+static char *min_piece = "4M";
+module_param(min_piece, charp, 0444);
+MODULE_PARM_DESC(min_piece, "Smallest contiguous piece a region may be split into (default 4M)");
+
+static char *reserve_mem;
+module_param(reserve_mem, charp, 0444);
+MODULE_PARM_DESC(reserve_mem, "Use these reserve_mem= boot reservations by name (comma separated, Linux 6.11+)");
+
+struct co_node *co_nodes[MAX_NUMNODES];
+EXPORT_SYMBOL_IF_KUNIT(co_nodes);
+unsigned int co_nr_nodes;
+EXPORT_SYMBOL_IF_KUNIT(co_nr_nodes);
+
+/**
+ * co_parse_size() - parse a byte count with an optional K/M/G/T suffix
+ * @s: the text, e.g. "64M"; must hold nothing else
+ * @bytes: the result, > 0
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for malformed text or zero.
+ */
+int co_parse_size(const char *s, u64 *bytes)
+{
+	char *end;
+	u64 v;
+
+	if (!s || !*s)
+		return -EINVAL;
+	v = memparse(s, &end);
+	if (*end || !v)
+		return -EINVAL;
+	*bytes = v;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_parse_size);
+
+/**
+ * co_parse_node_sizes() - parse "node:size,node:size"
+ * @s: the text
+ * @sizes: per node result, zeroed first; @nr entries
+ * @nr: number of entries (node ids must be below it)
+ *
+ * Context: any.
+ * Return: 0, or -EINVAL for malformed text, a node id out of range or a node
+ * named twice.
+ */
+int co_parse_node_sizes(const char *s, u64 *sizes, unsigned int nr)
+{
+	char buf[32];
+	const char *p = s;
+	unsigned int nid;
+	size_t len;
+	char *colon;
+
+	memset(sizes, 0, nr * sizeof(*sizes));
+	if (!s || !*s)
+		return -EINVAL;
+	while (*p) {
+		len = strcspn(p, ",");
+		if (!len || len >= sizeof(buf))
+			return -EINVAL;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		colon = strchr(buf, ':');
+		if (!colon)
+			return -EINVAL;
+		*colon = '\0';
+		if (kstrtouint(buf, 10, &nid) || nid >= nr || sizes[nid])
+			return -EINVAL;
+		if (co_parse_size(colon + 1, &sizes[nid]))
+			return -EINVAL;
+		p += len;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_parse_node_sizes);
+
+/* Every page of [pfn, pfn + nr) is online, in @zone and not reserved. */
+static bool co_range_usable(struct zone *zone, unsigned long pfn,
+			    unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+	struct page *page;
+
+	if (pfn < zone->zone_start_pfn || end > zone_end_pfn(zone))
+		return false;
+	for (; pfn < end; pfn++) {
+		page = pfn_to_online_page(pfn);
+		if (!page || page_zone(page) != zone || PageReserved(page) ||
+		    PageHuge(page))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Take @nr pages (a multiple of the pageblock size) on node @nid, naturally
+ * aligned to the largest power of two not above @nr.
+ */
+static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
+{
+	unsigned long align = 1UL << ilog2(nr);
+	pg_data_t *pgdat = NODE_DATA(nid);
+	struct zone *zone;
+	unsigned long start;
+	int z;
+
+	align = max_t(unsigned long, align, pageblock_nr_pages);
+	for (z = MAX_NR_ZONES - 1; z >= 0; z--) {
+		zone = &pgdat->node_zones[z];
+		if (!populated_zone(zone) || zone_end_pfn(zone) < nr)
+			continue;
+		start = ALIGN_DOWN(zone_end_pfn(zone) - nr, align);
+		for (; start >= zone->zone_start_pfn; start -= align) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+			if (!co_range_usable(zone, start, nr))
+				goto next;
+			if (!alloc_contig_range(start, start + nr,
+						MIGRATE_MOVABLE,
+						GFP_KERNEL | __GFP_NOWARN)) {
+				*pfn = start;
+				return 0;
+			}
+next:
+			if (start < align)
+				break;
+		}
+	}
+	return -ENOMEM;
+}
+
+static int co_piece_init(struct co_node *cn, unsigned long pfn,
+			 unsigned long nr, bool reserved_mem)
+{
+	struct co_piece *p = &cn->pieces[cn->nr_pieces];
+	int ret;
+
+	ret = co_buddy_init(&p->buddy, pfn, nr);
+	if (ret)
+		return ret;
+	p->node = cn;
+	p->start_pfn = pfn;
+	p->nr_pages = nr;
+	p->reserved_mem = reserved_mem;
+	cn->nr_pieces++;
+	cn->bytes += (u64)nr << PAGE_SHIFT;
+	return 0;
+}
+
+static void co_node_free(struct co_node *cn)
+{
+	struct co_piece *p;
+	unsigned int i;
+
+	for (i = 0; i < cn->nr_pieces; i++) {
+		p = &cn->pieces[i];
+		co_buddy_destroy(&p->buddy);
+		if (!p->reserved_mem)
+			free_contig_range(p->start_pfn, p->nr_pages);
+	}
+	kfree(cn->pieces);
+	kfree(cn);
+}
+
+static struct co_node *co_node_get(int nid)
+{
+	struct co_node *cn = co_nodes[nid];
+
+	if (cn)
+		return cn;
+	cn = kzalloc(sizeof(*cn), GFP_KERNEL);
+	if (!cn)
+		return NULL;
+	cn->pieces = kcalloc(CO_MAX_PIECES, sizeof(*cn->pieces), GFP_KERNEL);
+	if (!cn->pieces) {
+		kfree(cn);
+		return NULL;
+	}
+	cn->nid = nid;
+	co_nodes[nid] = cn;
+	return cn;
+}
+
+/* Reserve @bytes on @cn's node as one or more contiguous pieces. */
+static int co_node_reserve(struct co_node *cn, u64 bytes, u64 min_bytes)
+{
+	unsigned long want, got = 0, piece, n, pfn, min;
+	int ret;
+
+	want = ALIGN(DIV_ROUND_UP(bytes, PAGE_SIZE), pageblock_nr_pages);
+	min = ALIGN(DIV_ROUND_UP(min_bytes, PAGE_SIZE), pageblock_nr_pages);
+	piece = want;
+	while (got < want) {
+		n = min(piece, want - got);
+		ret = co_contig_alloc(cn->nid, n, &pfn);
+		if (ret == -EINTR)
+			return ret;
+		if (!ret) {
+			ret = co_piece_init(cn, pfn, n, false);
+			if (ret) {
+				free_contig_range(pfn, n);
+				return ret;
+			}
+			got += n;
+			continue;
+		}
+		if (n <= min || cn->nr_pieces == CO_MAX_PIECES) {
+			pr_err("node %d: cannot reserve %llu MiB (got %lu MiB in %u pieces; no free contiguous %lu MiB left); try a smaller carveout.size/nodes=, a smaller carveout.min_piece, reserve_mem= at boot, or load earlier\n",
+			       cn->nid, bytes >> 20, (got << PAGE_SHIFT) >> 20,
+			       cn->nr_pieces, (n << PAGE_SHIFT) >> 20);
+			return -ENOMEM;
+		}
+		piece = max(ALIGN(n / 2, pageblock_nr_pages), min);
+	}
+	return 0;
+}
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+static int co_reserve_named(char *name)
+{
+	phys_addr_t start, sz;
+	unsigned long pfn, nr;
+	struct co_node *cn;
+	int nid;
+
+	if (!reserve_mem_find_by_name(name, &start, &sz)) {
+		pr_err("no reserve_mem= reservation named \"%s\" (boot with reserve_mem=SIZE:ALIGN:%s)\n",
+		       name, name);
+		return -ENOENT;
+	}
+	pfn = PFN_UP(start);
+	if (PFN_DOWN(start + sz) <= pfn)
+		return -EINVAL;
+	nr = PFN_DOWN(start + sz) - pfn;
+	nid = pfn_to_nid(pfn);
+	cn = co_node_get(nid);
+	if (!cn)
+		return -ENOMEM;
+	if (cn->nr_pieces == CO_MAX_PIECES)
+		return -ENOSPC;
+	pr_info("node %d: using reserve_mem \"%s\" at %pa, %lu MiB\n", nid,
+		name, &start, (nr << PAGE_SHIFT) >> 20);
+	return co_piece_init(cn, pfn, nr, true);
+}
+
+static int co_reserve_mem_all(void)
+{
+	char *list, *p, *name;
+	int ret = 0;
+
+	list = kstrdup(reserve_mem, GFP_KERNEL);
+	if (!list)
+		return -ENOMEM;
+	p = list;
+	while ((name = strsep(&p, ",")) && !ret)
+		if (*name)
+			ret = co_reserve_named(name);
+	kfree(list);
+	return ret;
+}
+#else
+static int co_reserve_mem_all(void)
+{
+	pr_err("carveout.reserve_mem needs Linux 6.11 or later\n");
+	return -EOPNOTSUPP;
+}
+#endif
+
+static void co_report_node(struct co_node *cn)
+{
+	unsigned int i;
+
+	pr_info("node %d: %llu MiB in %u piece%s\n", cn->nid, cn->bytes >> 20,
+		cn->nr_pieces, cn->nr_pieces == 1 ? "" : "s");
+	for (i = 0; i < cn->nr_pieces; i++)
+		pr_info("node %d: piece %u: pfn %#lx-%#lx (%lu MiB)%s\n",
+			cn->nid, i, cn->pieces[i].start_pfn,
+			cn->pieces[i].start_pfn + cn->pieces[i].nr_pages - 1,
+			(cn->pieces[i].nr_pages << PAGE_SHIFT) >> 20,
+			cn->pieces[i].reserved_mem ? " reserve_mem" : "");
+}
+
+/**
+ * co_regions_init() - reserve every requested region
+ *
+ * Context: process context (module load), sleeps.
+ * Return: 0 with at least one node, or a negative errno with nothing held.
+ */
+int co_regions_init(void)
+{
+	u64 *sizes, each = 0, min_bytes;
+	int nid, ret = 0;
+
+	if (co_parse_size(min_piece, &min_bytes)) {
+		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
+		return -EINVAL;
+	}
+	sizes = kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
+	if (!sizes)
+		return -ENOMEM;
+	if (nodes) {
+		if (co_parse_node_sizes(nodes, sizes, MAX_NUMNODES)) {
+			pr_err("bad carveout.nodes \"%s\" (want e.g. \"0:128M,1:64M\")\n",
+			       nodes);
+			ret = -EINVAL;
+			goto out;
+		}
+		for (nid = 0; nid < MAX_NUMNODES; nid++) {
+			if (sizes[nid] && !node_state(nid, N_MEMORY)) {
+				pr_err("node %d in carveout.nodes has no memory\n",
+				       nid);
+				ret = -EINVAL;
+				goto out;
+			}
+		}
+	} else if (size && *size && strcmp(size, "0")) {
+		if (co_parse_size(size, &each)) {
+			pr_err("bad carveout.size \"%s\" (want e.g. 64M)\n",
+			       size);
+			ret = -EINVAL;
+			goto out;
+		}
+		for_each_node_state(nid, N_MEMORY)
+			sizes[nid] = each;
+	}
+
+	if (reserve_mem && *reserve_mem) {
+		ret = co_reserve_mem_all();
+		if (ret)
+			goto out;
+	}
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		struct co_node *cn;
+
+		if (!sizes[nid])
+			continue;
+		cn = co_node_get(nid);
+		if (!cn) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ret = co_node_reserve(cn, sizes[nid], min_bytes);
+		if (ret && best_effort && ret != -EINTR) {
+			pr_warn("node %d: skipped (best effort)\n", nid);
+			ret = 0;
+		}
+		if (ret)
+			goto out;
+	}
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		if (!co_nodes[nid])
+			continue;
+		if (!co_nodes[nid]->nr_pieces) {
+			co_node_free(co_nodes[nid]);
+			co_nodes[nid] = NULL;
+			continue;
+		}
+		co_report_node(co_nodes[nid]);
+		co_nr_nodes++;
+	}
+	if (!co_nr_nodes) {
+		pr_err("no region reserved on any node\n");
+		ret = -ENOMEM;
+	}
+out:
+	kfree(sizes);
+	if (ret)
+		co_regions_exit();
+	return ret;
+}
+
+/**
+ * co_regions_exit() - give every region back to the page allocator
+ *
+ * Context: process context (module unload); nothing may use the regions.
+ */
+void co_regions_exit(void)
+{
+	int nid;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++) {
+		if (co_nodes[nid])
+			co_node_free(co_nodes[nid]);
+		co_nodes[nid] = NULL;
+	}
+	co_nr_nodes = 0;
+}
+
+/**
+ * co_node_free_bytes() - bytes not handed out on a node
+ * @cn: the node
+ *
+ * Context: any; takes the arenas' locks.
+ * Return: free bytes over all pieces.
+ */
+u64 co_node_free_bytes(struct co_node *cn)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < cn->nr_pieces; i++)
+		sum += (u64)co_buddy_free_pages(&cn->pieces[i].buddy) << PAGE_SHIFT;
+	return sum;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_free_bytes);
+
+/**
+ * co_node_largest_free() - largest contiguous free block on a node
+ * @cn: the node
+ *
+ * Context: any; takes the arenas' locks.
+ * Return: bytes in the largest free block over all pieces.
+ */
+u64 co_node_largest_free(struct co_node *cn)
+{
+	struct co_buddy_stats *st;
+	u64 best = 0;
+	unsigned int i;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return 0;
+	for (i = 0; i < cn->nr_pieces; i++) {
+		co_buddy_get_stats(&cn->pieces[i].buddy, st);
+		best = max_t(u64, best, (u64)st->largest_free_pages << PAGE_SHIFT);
+	}
+	kfree(st);
+	return best;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_largest_free);

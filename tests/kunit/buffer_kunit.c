@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for carveout's buffers and their lifecycle (carveout_buffer):
+ * placement, zeroing, owner isolation of sub-page objects, references,
+ * limits, DMA mappings and their teardown.  They allocate from the regions
+ * of the loaded carveout.ko.
+ */
+#include <kunit/test.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+
+#include <linux/carveout.h>
+
+#include "carveout.h"
+#include "co_kunit.h"
+
+static int co_some_node(void)
+{
+	int nid;
+
+	for (nid = 0; nid < MAX_NUMNODES; nid++)
+		if (co_nodes[nid])
+			return nid;
+	return -1;
+}
+
+static struct co_file *co_test_file(struct kunit *test)
+{
+	struct co_file *f = co_file_create();
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	return f;
+}
+
+static struct co_buffer *co_test_alloc(struct kunit *test, struct co_file *f,
+				       u64 size, u64 align, u32 flags)
+{
+	struct co_alloc_req req = {
+		.size = size, .align = align, .flags = flags,
+		.policy = CARVEOUT_POLICY_STRICT, .nid = co_some_node(),
+	};
+
+	return co_buffer_alloc(f, &req);
+}
+
+static void co_buffer_pages_roundtrip(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *buf;
+	struct co_node *cn;
+	u64 free_before;
+	s64 nr_before;
+
+	cn = co_nodes[co_some_node()];
+	free_before = co_node_free_bytes(cn);
+	nr_before = atomic64_read(&cn->nr_buffers);
+	buf = co_test_alloc(test, f, 3 * PAGE_SIZE + 1, 0, CARVEOUT_ALLOC_PAGES);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	KUNIT_EXPECT_EQ(test, buf->granted, 4 * (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, buf->size, 3 * (u64)PAGE_SIZE + 1);
+	KUNIT_EXPECT_PTR_EQ(test, buf->node, cn);
+	KUNIT_EXPECT_NULL(test, buf->slab);
+	KUNIT_EXPECT_EQ(test, offset_in_page(buf->phys), 0UL);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn), free_before - buf->granted);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cn->nr_buffers), nr_before + 1);
+	KUNIT_EXPECT_EQ(test, pfn_to_nid(PHYS_PFN(buf->phys)), cn->nid);
+	co_buffer_put(buf);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn), free_before);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cn->nr_buffers), nr_before);
+	co_file_put(f);
+}
+
+static void co_buffer_zeroed(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *buf;
+	phys_addr_t first;
+	u8 *p;
+
+	buf = co_test_alloc(test, f, 8 * PAGE_SIZE, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	p = phys_to_virt(buf->phys);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0, buf->granted));
+	memset(p, 0xa5, buf->granted);
+	first = buf->phys;
+	co_buffer_put(buf);
+	/* Lowest address first: the same pages come back, zeroed. */
+	buf = co_test_alloc(test, f, 8 * PAGE_SIZE, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	KUNIT_EXPECT_EQ(test, buf->phys, first);
+	p = phys_to_virt(buf->phys);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0, buf->granted));
+	co_buffer_put(buf);
+	co_file_put(f);
+}
+
+static void co_buffer_slab_owners_apart(struct kunit *test)
+{
+	struct co_file *f1 = co_test_file(test), *f2 = co_test_file(test);
+	struct co_buffer *a, *b, *c;
+
+	a = co_test_alloc(test, f1, 100, 0, 0);
+	b = co_test_alloc(test, f2, 100, 0, 0);
+	c = co_test_alloc(test, f1, 100, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	KUNIT_EXPECT_NOT_NULL(test, a->slab);
+	KUNIT_EXPECT_EQ(test, a->granted, (u64)co_slab_class_size(100));
+	KUNIT_EXPECT_EQ(test, a->phys % CO_SLAB_ALIGN, 0ULL);
+	/* Two owners never share a page; one owner packs its objects. */
+	KUNIT_EXPECT_NE(test, PHYS_PFN(a->phys), PHYS_PFN(b->phys));
+	KUNIT_EXPECT_EQ(test, PHYS_PFN(a->phys), PHYS_PFN(c->phys));
+	KUNIT_EXPECT_NE(test, a->phys, c->phys);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(phys_to_virt(c->phys), 0, c->granted));
+	co_buffer_put(a);
+	co_buffer_put(b);
+	co_buffer_put(c);
+	co_file_put(f1);
+	co_file_put(f2);
+}
+
+static void co_buffer_refs_keep_memory(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *buf;
+	struct co_node *cn;
+	u64 free_before;
+
+	cn = co_nodes[co_some_node()];
+	free_before = co_node_free_bytes(cn);
+	buf = co_test_alloc(test, f, SZ_64K, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	co_buffer_get(buf);
+	/* The owner goes first; the buffer keeps it (and its caches). */
+	co_file_put(f);
+	co_buffer_put(buf);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn), free_before - SZ_64K);
+	co_buffer_put(buf);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn), free_before);
+}
+
+static void co_buffer_alignment(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *buf;
+
+	buf = co_test_alloc(test, f, PAGE_SIZE, SZ_2M, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	KUNIT_EXPECT_EQ(test, buf->phys % SZ_2M, 0ULL);
+	KUNIT_EXPECT_EQ(test, buf->granted, (u64)PAGE_SIZE);
+	co_buffer_put(buf);
+	co_file_put(f);
+}
+
+static void co_buffer_file_limit(struct kunit *test)
+{
+	unsigned long saved = co_file_limit;
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *a, *b;
+
+	co_file_limit = 2 * PAGE_SIZE;
+	a = co_test_alloc(test, f, 2 * PAGE_SIZE, 0, 0);
+	b = co_test_alloc(test, f, 1, 0, CARVEOUT_ALLOC_PAGES);
+	co_file_limit = saved;
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->bytes), 2LL * PAGE_SIZE);
+	co_buffer_put(a);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->bytes), 0LL);
+	if (!IS_ERR(b))
+		co_buffer_put(b);
+	co_file_put(f);
+}
+
+static void co_buffer_too_big(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct co_node *cn = co_nodes[co_some_node()];
+	struct co_buffer *buf;
+	s64 fails = atomic64_read(&cn->fail_count);
+
+	buf = co_test_alloc(test, f, cn->bytes + PAGE_SIZE, 0, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(buf), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&cn->fail_count), fails + 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->bytes), 0LL);
+	co_file_put(f);
+}
+
+static void co_buffer_dma_map_kill(struct kunit *test)
+{
+	struct co_file *f = co_test_file(test);
+	struct device *dev = co_find_device("0000:00:03.0");
+	struct co_buffer *buf;
+	dma_addr_t addr;
+
+	if (!dev) {
+		co_file_put(f);
+		kunit_skip(test, "no edu device at 0000:00:03.0");
+	}
+	buf = co_test_alloc(test, f, SZ_16K, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_TO_DEVICE, &addr), 0);
+	KUNIT_EXPECT_FALSE(test, list_empty(&buf->maps));
+	KUNIT_EXPECT_EQ(test, co_buffer_unmap(buf, dev, addr), 0);
+	KUNIT_EXPECT_EQ(test, co_buffer_unmap(buf, dev, addr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_FROM_DEVICE, &addr), 0);
+	/* Giving the handle up removes the device's mappings. */
+	co_buffer_kill(buf);
+	KUNIT_EXPECT_TRUE(test, list_empty(&buf->maps));
+	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_TO_DEVICE, &addr),
+			-ENOENT);
+	co_buffer_put(buf);
+	put_device(dev);
+	co_file_put(f);
+}
+
+static struct kunit_case co_buffer_cases[] = {
+	KUNIT_CASE(co_buffer_pages_roundtrip),
+	KUNIT_CASE(co_buffer_zeroed),
+	KUNIT_CASE(co_buffer_slab_owners_apart),
+	KUNIT_CASE(co_buffer_refs_keep_memory),
+	KUNIT_CASE(co_buffer_alignment),
+	KUNIT_CASE(co_buffer_file_limit),
+	KUNIT_CASE(co_buffer_too_big),
+	KUNIT_CASE(co_buffer_dma_map_kill),
+	{}
+};
+
+struct kunit_suite carveout_buffer_suite = {
+	.name = "carveout_buffer",
+	.test_cases = co_buffer_cases,
+};

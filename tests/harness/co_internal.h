@@ -365,6 +365,11 @@ static inline unsigned long shim_find_next(const unsigned long *addr,
 #define find_first_bit(a, s)		shim_find_next((a), (s), 0, 0)
 #define find_first_zero_bit(a, s)	shim_find_next((a), (s), 0, ~0UL)
 
+#define for_each_set_bit(bit, addr, size)				\
+	for ((bit) = find_first_bit((addr), (size));			\
+	     (bit) < (size);						\
+	     (bit) = find_next_bit((addr), (size), (bit) + 1))
+
 static inline unsigned int bitmap_weight(const unsigned long *map,
 					 unsigned int nbits)
 {

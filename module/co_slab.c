@@ -57,11 +57,14 @@
  *     -> co_slab_pcpu.lock (spinlock: the CPU's magazines and counters)
  *     -> co_buddy.lock (spinlock, co_buddy.c)
  *
- * The per-CPU lock is normally taken only by its own CPU (with preemption
- * disabled by get_cpu_ptr()), so it is uncontended; co_slab_drain(), the
- * checker and the statistics take other CPUs' locks to look at their
- * magazines.  Two per-CPU locks are never held together.  LIVE bits are
- * changed only with atomic bitops.
+ * The per-CPU lock is a real spinlock, as for the page allocator's per-CPU
+ * lists: a task picks its CPU's magazines with raw_cpu_ptr() and takes that
+ * lock, so the lock is normally uncontended and a migration in between only
+ * means using another CPU's magazines, under their lock (also fine on
+ * PREEMPT_RT, where nothing here runs with preemption disabled).
+ * co_slab_drain(), the checker and the statistics take other CPUs' locks to
+ * look at their magazines.  Two per-CPU locks are never held together.  LIVE
+ * bits are changed only with atomic bitops.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -428,6 +431,7 @@ static void __co_slab_put_obj(struct co_slab_class *cls, struct co_slab *slab,
 static struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 {
 	struct co_slab_class *cls = &s->cls[c];
+	struct co_slab __rcu **slot;
 	unsigned long rel, pfn;
 	struct co_slab_leaf *leaf;
 	struct co_slab *slab;
@@ -463,7 +467,8 @@ static struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 	list_add(&slab->node, &cls->empty);
 	cls->nr_empty++;
 	cls->nr_free_objs += cls->objs;
-	rcu_assign_pointer(*co_slab_dir_slot(s, pfn), slab);
+	slot = co_slab_dir_slot(s, pfn);
+	rcu_assign_pointer(*slot, slab);
 	return slab;
 
 err_free_pages:
@@ -478,6 +483,7 @@ static void __co_slab_trim(struct co_slab_set *s, unsigned int c,
 			   unsigned long keep)
 {
 	struct co_slab_class *cls = &s->cls[c];
+	struct co_slab __rcu **slot;
 	struct co_slab *slab;
 
 	lockdep_assert_held(&cls->lock);
@@ -486,7 +492,8 @@ static void __co_slab_trim(struct co_slab_set *s, unsigned int c,
 		list_del(&slab->node);
 		cls->nr_empty--;
 		cls->nr_free_objs -= cls->objs;
-		RCU_INIT_POINTER(*co_slab_dir_slot(s, slab->pfn), NULL);
+		slot = co_slab_dir_slot(s, slab->pfn);
+		RCU_INIT_POINTER(*slot, NULL);
 		WARN_ON_ONCE(co_buddy_free(s->buddy, slab->pfn, cls->pages));
 		kfree_rcu(slab, rcu);
 	}
@@ -640,7 +647,7 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 		refill[n++] = co_slab_obj_addr(cls, slab,
 					       __co_slab_get_obj(cls, slab));
 
-	pc = get_cpu_ptr(s->pcpu);
+	pc = raw_cpu_ptr(s->pcpu);
 	spin_lock(&pc->lock);
 	m = &pc->mag[c];
 	m->live++;
@@ -648,7 +655,6 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 	for (i = 0; i < n && m->nr < CO_SLAB_MAG_SIZE; i++)
 		m->obj[m->nr++] = refill[i];
 	spin_unlock(&pc->lock);
-	put_cpu_ptr(s->pcpu);
 
 	for (; i < n; i++)
 		__co_slab_unpark(s, c, refill[i]);
@@ -678,7 +684,7 @@ int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr)
 	if (c >= CO_SLAB_NR_CLASSES)
 		return -E2BIG;
 
-	pc = get_cpu_ptr(s->pcpu);
+	pc = raw_cpu_ptr(s->pcpu);
 	spin_lock(&pc->lock);
 	m = &pc->mag[c];
 	if (m->nr) {
@@ -694,12 +700,10 @@ int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr)
 		m->live++;
 		m->requested += size;
 		spin_unlock(&pc->lock);
-		put_cpu_ptr(s->pcpu);
 		*addr = a;
 		return 0;
 	}
 	spin_unlock(&pc->lock);
-	put_cpu_ptr(s->pcpu);
 
 	might_sleep();
 	return co_slab_alloc_slow(s, c, size, addr);
@@ -736,7 +740,7 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
 	}
 	__co_slab_put_obj(cls, slab, idx);
 
-	pc = get_cpu_ptr(s->pcpu);
+	pc = raw_cpu_ptr(s->pcpu);
 	spin_lock(&pc->lock);
 	m = &pc->mag[c];
 	m->live--;
@@ -748,7 +752,6 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
 		memmove(m->obj, m->obj + n, m->nr * sizeof(m->obj[0]));
 	}
 	spin_unlock(&pc->lock);
-	put_cpu_ptr(s->pcpu);
 
 	for (i = 0; i < n; i++)
 		__co_slab_unpark(s, c, flush[i]);
@@ -788,7 +791,7 @@ int co_slab_free(struct co_slab_set *s, u64 addr, size_t size)
 	rcu_read_lock();
 	slab = co_slab_find(s, c, addr, &idx);
 	if (slab) {
-		pc = get_cpu_ptr(s->pcpu);
+		pc = raw_cpu_ptr(s->pcpu);
 		spin_lock(&pc->lock);
 		m = &pc->mag[c];
 		if (m->nr < CO_SLAB_MAG_SIZE &&
@@ -800,7 +803,6 @@ int co_slab_free(struct co_slab_set *s, u64 addr, size_t size)
 			done = true;
 		}
 		spin_unlock(&pc->lock);
-		put_cpu_ptr(s->pcpu);
 	}
 	rcu_read_unlock();
 	if (done)
@@ -1039,7 +1041,7 @@ static int __co_slab_check_class(struct co_slab_set *s, unsigned int c,
 	return 0;
 }
 
-static int __co_slab_count_dir(struct co_slab_set *s, unsigned long *n)
+static void __co_slab_count_dir(struct co_slab_set *s, unsigned long *n)
 {
 	unsigned long i, j;
 
@@ -1053,7 +1055,6 @@ static int __co_slab_count_dir(struct co_slab_set *s, unsigned long *n)
 			if (rcu_access_pointer(leaf->slot[j]))
 				(*n)++;
 	}
-	return 0;
 }
 
 /**

@@ -231,6 +231,7 @@ static inline size_t shim_pcpu_stride(const void *p)
 	((typeof(p))((char *)(p) + (size_t)(cpu) * shim_pcpu_stride(p)))
 #define this_cpu_ptr(p)		per_cpu_ptr(p, shim_this_cpu())
 #define get_cpu_ptr(p)		this_cpu_ptr(p)
+#define raw_cpu_ptr(p)		this_cpu_ptr(p)
 #define put_cpu_ptr(p)		do { (void)(p); } while (0)
 #define for_each_possible_cpu(cpu) \
 	for ((cpu) = 0; (cpu) < SHIM_NR_CPUS; (cpu)++)

@@ -49,7 +49,7 @@ build_user() {
 	mkdir -p "$dst"
 	for f in "$top"/tests/user/test_*.c; do
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
-			-I"$top/tests/user" -o "$dst/$(basename "$f" .c)" "$f" \
+			-I"$top/tests/user" -I"$top/tests/edu" -o "$dst/$(basename "$f" .c)" "$f" \
 			-lpthread || return 1
 	done
 }

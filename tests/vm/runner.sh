@@ -8,6 +8,8 @@
 # not this script, decides whether every expected suite ran.
 D=/lib/carveout
 n=0
+# Regions big enough for the tests' large buffers.
+CARVEOUT_ARGS="size=128M"
 export PATH=/bin:/sbin:$D/tests
 
 # result OK NAME PASS FAIL SKIP
@@ -64,7 +66,9 @@ if [ -w /sys/kernel/debug/kmemleak ]; then
 	leakcheck=1
 fi
 
-step "module:load carveout" insmod $D/carveout.ko
+step "module:load carveout" insmod $D/carveout.ko $CARVEOUT_ARGS
+# The test driver for QEMU's edu device: a DMA master for the DMA tests.
+step "module:load carveout_edu" insmod $D/carveout_edu.ko
 
 if [ $kunit = 1 ]; then
 	# The suites run while the module loads.
@@ -88,6 +92,7 @@ for t in $(cat $D/user-tests); do
 	tap_block "user:$t" $rc /tmp/user.out
 done
 
+step "module:unload carveout_edu" rmmod carveout_edu
 step "module:unload carveout" rmmod carveout
 
 if [ $leakcheck = 1 ]; then

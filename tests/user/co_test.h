@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small wrappers over the carveout uapi shared by the userspace tests.
+ * Each returns what the ioctl returned (0 or -1 with errno set).
+ */
+#ifndef CO_TEST_H
+#define CO_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/carveout.h>
+
+#define CO_DEV		"/dev/carveout"
+#define CO_EDU_PCI	"0000:00:03.0"
+
+static inline int co_open(void)
+{
+	return open(CO_DEV, O_RDWR | O_CLOEXEC);
+}
+
+/* Allocates @len bytes with @policy on @node; fills @a. */
+static inline int co_alloc(int fd, uint64_t len, uint32_t policy, int node,
+			   uint32_t flags, struct carveout_alloc *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->length = len;
+	a->policy = policy;
+	a->node = node;
+	a->flags = flags;
+	return ioctl(fd, CARVEOUT_IOC_ALLOC, a);
+}
+
+static inline int co_alloc_simple(int fd, uint64_t len, struct carveout_alloc *a)
+{
+	return co_alloc(fd, len, CARVEOUT_POLICY_LOCAL, 0, 0, a);
+}
+
+static inline int co_free(int fd, uint32_t handle)
+{
+	struct carveout_handle h = { .size = sizeof(h), .handle = handle };
+
+	return ioctl(fd, CARVEOUT_IOC_FREE, &h);
+}
+
+/* Maps the whole buffer (and its page offset) into this process. */
+static inline void *co_mmap(int fd, const struct carveout_alloc *a)
+{
+	size_t len = (a->page_offset + a->granted + 4095) & ~4095UL;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       a->mmap_offset);
+
+	return p == MAP_FAILED ? NULL : (char *)p + a->page_offset;
+}
+
+static inline int co_map(int fd, uint32_t handle, const char *dev,
+			 uint32_t dir, struct carveout_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->size = sizeof(*m);
+	m->handle = handle;
+	m->direction = dir;
+	strncpy(m->device, dev, sizeof(m->device) - 1);
+	return ioctl(fd, CARVEOUT_IOC_MAP, m);
+}
+
+static inline int co_unmap(int fd, uint32_t handle, const char *dev,
+			   uint64_t dma_addr)
+{
+	struct carveout_map m;
+
+	memset(&m, 0, sizeof(m));
+	m.size = sizeof(m);
+	m.handle = handle;
+	m.dma_addr = dma_addr;
+	strncpy(m.device, dev, sizeof(m.device) - 1);
+	return ioctl(fd, CARVEOUT_IOC_UNMAP, &m);
+}
+
+static inline int co_export(int fd, uint32_t handle, int *dmabuf_fd)
+{
+	struct carveout_export e = {
+		.size = sizeof(e), .handle = handle, .flags = O_RDWR | O_CLOEXEC,
+	};
+	int ret = ioctl(fd, CARVEOUT_IOC_EXPORT, &e);
+
+	*dmabuf_fd = e.fd;
+	return ret;
+}
+
+static inline int co_stats(int fd, uint32_t node, struct carveout_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	s->node = node;
+	return ioctl(fd, CARVEOUT_IOC_STATS, s);
+}
+
+/* Nodes with a region, filled into @nodes (up to @max); returns the count. */
+static inline int co_nodes(int fd, struct carveout_node_info *nodes, int max)
+{
+	struct carveout_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	info.nodes_cap = max;
+	info.nodes_ptr = (uintptr_t)nodes;
+	if (ioctl(fd, CARVEOUT_IOC_INFO, &info))
+		return -1;
+	return info.nr_nodes < (uint32_t)max ? (int)info.nr_nodes : max;
+}
+
+/* Physical frame of a mapped virtual address, from /proc/self/pagemap. */
+static inline uint64_t co_virt_to_pfn(const void *va)
+{
+	uint64_t ent = 0;
+	off_t off = ((uintptr_t)va / 4096) * 8;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &ent, 8, off) != 8)
+		ent = 0;
+	close(fd);
+	if (!(ent & (1ULL << 63)))
+		return 0;
+	return ent & ((1ULL << 55) - 1);
+}
+
+#endif /* CO_TEST_H */

@@ -89,8 +89,9 @@ static long co_edu_xfer(struct co_edu_xfer __user *uarg)
 
 	if (copy_from_user(&x, uarg, sizeof(x)))
 		return -EFAULT;
+	/* QEMU stops the VM on a range reaching the buffer's last byte. */
 	if (x.dir > CO_EDU_FROM_DEVICE || !x.len || x.edu_off >= CO_EDU_BUF_SIZE ||
-	    x.len > CO_EDU_BUF_SIZE - x.edu_off || x.dma_addr)
+	    x.len >= CO_EDU_BUF_SIZE - x.edu_off || x.dma_addr)
 		return -EINVAL;
 	ddir = x.dir == CO_EDU_TO_DEVICE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
 

@@ -10,7 +10,11 @@
 #include <linux/types.h>
 #include <linux/ioctl.h>
 
-/* edu's internal DMA buffer, as the device addresses it. */
+/*
+ * edu's internal DMA buffer, as the device addresses it.  QEMU 7.2 aborts
+ * the VM on a transfer whose end reaches CO_EDU_BUF_ADDR + CO_EDU_BUF_SIZE:
+ * keep edu_off + len below CO_EDU_BUF_SIZE.
+ */
 #define CO_EDU_BUF_ADDR		0x40000
 #define CO_EDU_BUF_SIZE		4096
 
@@ -23,7 +27,7 @@
  * @fd: in, the dma-buf (imported and mapped for edu for this call)
  * @dir: in, CO_EDU_TO_DEVICE or CO_EDU_FROM_DEVICE
  * @offset: in, byte offset in the dma-buf
- * @len: in, bytes (edu's buffer holds 4096)
+ * @len: in, bytes; @edu_off + @len < CO_EDU_BUF_SIZE
  * @edu_off: in, offset in edu's buffer
  * @dma_addr: out, the address edu used (an IOVA under an IOMMU)
  */

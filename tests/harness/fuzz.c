@@ -36,6 +36,7 @@ struct fz {
 	struct co_buddy b;
 	struct co_slab_set *set[2];
 	bool mixed;
+	unsigned int free_bias;	/* 0..3: how often allocations become frees */
 	unsigned long start, nr;
 	u8 *raw;		/* per page: covered by a raw allocation */
 	u16 *objs;		/* per page: live objects */
@@ -50,6 +51,22 @@ struct fz {
 	unsigned long raw_pages;
 	u64 ops;
 };
+
+/* What the operations did, over all arenas (printed by the runner). */
+static struct {
+	u64 raw_ok, raw_nomem, raw_free, slab_ok, slab_nomem, slab_free;
+	u64 invalid, drains, cpu_switches, stats;
+} fz_count;
+
+void fz_summary(char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "raw alloc %llu ok/%llu ENOMEM, raw free %llu, slab alloc %llu ok/%llu ENOMEM, slab free %llu, invalid frees %llu, drains %llu, cpu switches %llu, stats checks %llu",
+		 fz_count.raw_ok, fz_count.raw_nomem, fz_count.raw_free,
+		 fz_count.slab_ok, fz_count.slab_nomem, fz_count.slab_free,
+		 fz_count.invalid, fz_count.drains, fz_count.cpu_switches,
+		 fz_count.stats);
+}
 
 #define FZ_FAIL(f, fmt, ...)						\
 	({								\
@@ -78,6 +95,7 @@ struct fz *fz_new(u64 param)
 	start = ((param >> 16) % 0x4000) * (((param >> 30) % 3) ? 1 : 512);
 	start += (param >> 32) % 3 == 0 ? 0x100000 : 0;
 	f->mixed = (param >> 40) % 4 != 0;
+	f->free_bias = (param >> 44) % 4;
 	f->start = start;
 	f->nr = nr;
 	if (co_buddy_init(&f->b, start, nr))
@@ -144,6 +162,7 @@ static int fz_expect_invalid(struct fz *f, int ret, unsigned long before,
 	if (shim_reports != before + 1)
 		return FZ_FAIL(f, "%s: %lu reports for one invalid free", what,
 			       shim_reports - before);
+	fz_count.invalid++;
 	return 0;
 }
 
@@ -176,6 +195,7 @@ static int fz_raw_alloc(struct fz *f, u64 r)
 		if (!f->mixed && fz_fits(f, nr, align, limit))
 			return FZ_FAIL(f, "raw alloc %lu align %lu limit %#lx failed but fits",
 				       nr, align, limit);
+		fz_count.raw_nomem++;
 		return 0;
 	}
 	if (pfn < f->start || pfn + nr > f->start + f->nr)
@@ -193,6 +213,7 @@ static int fz_raw_alloc(struct fz *f, u64 r)
 	f->raw_pages += nr;
 	f->rl[f->nr_raw].pfn = pfn;
 	f->rl[f->nr_raw++].nr = nr;
+	fz_count.raw_ok++;
 	return 0;
 }
 
@@ -215,6 +236,7 @@ static int fz_raw_free(struct fz *f, u64 r)
 	f->raw_pages -= a.nr;
 	f->rl[k] = f->rl[--f->nr_raw];
 	f->last_raw = a;
+	fz_count.raw_free++;
 	return 0;
 }
 
@@ -299,6 +321,7 @@ static int fz_slab_alloc(struct fz *f, u64 r)
 			return FZ_FAIL(f, "slab alloc %zu: -ENOMEM with pages free",
 				       size);
 		}
+		fz_count.slab_nomem++;
 		return 0;
 	}
 	if (addr % CO_SLAB_ALIGN)
@@ -327,6 +350,7 @@ static int fz_slab_alloc(struct fz *f, u64 r)
 	f->ol[f->nr_obj].addr = addr;
 	f->ol[f->nr_obj].size = size;
 	f->ol[f->nr_obj++].set = set;
+	fz_count.slab_ok++;
 	return 0;
 }
 
@@ -358,6 +382,7 @@ static int fz_slab_free(struct fz *f, u64 r)
 		return FZ_FAIL(f, "slab free %#llx size %zu: %d", f->ol[k].addr,
 			       f->ol[k].size, ret);
 	fz_obj_forget(f, k);
+	fz_count.slab_free++;
 	return 0;
 }
 
@@ -463,6 +488,13 @@ int fz_step(struct fz *f, u64 r)
 	f->ops++;
 	if (!f->mixed && kind >= 7 && kind <= 13)
 		kind = kind % 4 ? 0 : 4;
+	/* arenas differ in occupancy: turn some allocations into frees */
+	if ((r >> 61) < f->free_bias * 2) {
+		if (kind <= 3)
+			kind = 4;
+		else if (kind >= 7 && kind <= 9)
+			kind = 10;
+	}
 	switch (kind) {
 	case 0: case 1: case 2: case 3:
 		ret = fz_raw_alloc(f, r);
@@ -484,12 +516,15 @@ int fz_step(struct fz *f, u64 r)
 		break;
 	case 13:
 		co_slab_drain(f->set[(r >> 4) & 1]);
+		fz_count.drains++;
 		break;
 	case 14:
 		shim_set_cpu((r >> 4) % SHIM_NR_CPUS);
+		fz_count.cpu_switches++;
 		break;
 	default:
 		ret = fz_stats(f);
+		fz_count.stats++;
 		break;
 	}
 	if (ret)

@@ -20,6 +20,8 @@ struct fz *fz_new(u64 param);
 int fz_step(struct fz *f, u64 r);
 /* Free everything, verify a pristine arena, destroy; 0 or -1. */
 int fz_end(struct fz *f);
+/* Counts of what the operations did so far, for logs. */
+void fz_summary(char *buf, size_t len);
 /* Human-readable geometry for logs. */
 void fz_describe(struct fz *f, char *buf, size_t len);
 

@@ -424,6 +424,12 @@ static int run_fuzz(u64 seed, u64 ops)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	{
+		char sum[512];
+
+		fz_summary(sum, sizeof(sum));
+		printf("# fuzz: %s\n", sum);
+	}
 	printf("# fuzz: seed %#llx, %llu ops over %llu arenas, checkers after every op, %.1f s\n",
 	       (unsigned long long)seed, (unsigned long long)done,
 	       (unsigned long long)arenas,
@@ -437,12 +443,16 @@ int main(int argc, char **argv)
 	unsigned long warns;
 	int opt;
 
-	if (getenv("CO_SEED"))
-		seed = strtoull(getenv("CO_SEED"), NULL, 0);
+	const char *env;
+
+	env = getenv("CO_SEED");
+	if (env && *env)
+		seed = strtoull(env, NULL, 0);
 	else
 		seed = (u64)time(NULL) * 2654435761ULL ^ getpid();
-	if (getenv("CO_OPS"))
-		ops = strtoull(getenv("CO_OPS"), NULL, 0);
+	env = getenv("CO_OPS");
+	if (env && *env)
+		ops = strtoull(env, NULL, 0);
 	while ((opt = getopt(argc, argv, "s:n:v")) != -1) {
 		switch (opt) {
 		case 's':

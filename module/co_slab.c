@@ -108,6 +108,7 @@ struct co_slab {
  * @blk_pages: pages rounded up to a power of two, the slab alignment.
  * @objs: objects per slab (constant).
  * @words: words per bitmap in a descriptor (constant).
+ * @recip: DIV_ROUND_UP(2^32, @size), to divide offsets without a div.
  * @full: slabs with no FREE object.
  * @partial: slabs with some FREE objects.
  * @empty: slabs with only FREE objects.
@@ -125,6 +126,7 @@ struct co_slab_class {
 	unsigned int blk_pages;
 	unsigned int objs;
 	unsigned int words;
+	u32 recip;
 	struct list_head full;
 	struct list_head partial;
 	struct list_head empty;
@@ -277,6 +279,9 @@ static void co_slab_class_init(struct co_slab_class *cls, unsigned int size)
 	cls->blk_pages = roundup_pow_of_two(pages);
 	cls->objs = pages * PAGE_SIZE / size;
 	cls->words = BITS_TO_LONGS(cls->objs);
+	cls->recip = DIV_ROUND_UP_ULL(1ULL << 32, size);
+	/* co_slab_div() is exact only while slab bytes * size < 2^32 */
+	WARN_ON_ONCE((u64)pages * PAGE_SIZE * size >= (1ULL << 32));
 	INIT_LIST_HEAD(&cls->full);
 	INIT_LIST_HEAD(&cls->partial);
 	INIT_LIST_HEAD(&cls->empty);
@@ -322,6 +327,20 @@ static struct co_slab __rcu **co_slab_dir_slot(struct co_slab_set *s,
 }
 
 /*
+ * co_slab_div - @off / size for an offset inside a slab, by multiplying with
+ * the rounded-up reciprocal.  off * recip / 2^32 exceeds off / size by less
+ * than off / 2^32, which is below 1 / size (the smallest distance from a
+ * non-integral quotient to the next integer) as long as off * size < 2^32;
+ * slabs are at most 8 pages and objects < 4 KiB, so off * size < 2^27.
+ * Example: size 640, recip = 6710887; off 1920 -> 1920 * 6710887 >> 32 = 3.
+ */
+static inline unsigned int co_slab_div(const struct co_slab_class *cls,
+				       u64 off)
+{
+	return (off * cls->recip) >> 32;
+}
+
+/*
  * co_slab_find - descriptor and index of the class-@c object at @addr.
  * Caller holds rcu_read_lock() or the class lock.
  */
@@ -346,9 +365,11 @@ static struct co_slab *co_slab_find(struct co_slab_set *s, unsigned int c,
 	if (!slab || slab->class != c)
 		return NULL;
 	off = addr - ((u64)slab_pfn << PAGE_SHIFT);
-	if (off % cls->size || off / cls->size >= cls->objs)
+	if (off >= (u64)cls->objs * cls->size)
 		return NULL;
-	*idx = off / cls->size;
+	*idx = co_slab_div(cls, off);
+	if ((u64)*idx * cls->size != off)
+		return NULL;
 	return slab;
 }
 

@@ -638,6 +638,51 @@ static void __co_slab_unpark(struct co_slab_set *s, unsigned int c, u64 addr)
 	__co_slab_put_obj(&s->cls[c], slab, idx);
 }
 
+/* Return every CPU's magazine objects of class @c to their slabs. */
+static void __co_slab_drain_class(struct co_slab_set *s, unsigned int c)
+{
+	int cpu;
+
+	lockdep_assert_held(&s->cls[c].lock);
+	for_each_possible_cpu(cpu) {
+		struct co_slab_pcpu *pc = per_cpu_ptr(s->pcpu, cpu);
+		struct co_slab_mag *m = &pc->mag[c];
+
+		spin_lock(&pc->lock);
+		while (m->nr)
+			__co_slab_unpark(s, c, m->obj[--m->nr]);
+		spin_unlock(&pc->lock);
+	}
+}
+
+/*
+ * __co_slab_pick - a slab with a FREE object: partial first, then empty,
+ * then a new one; when the buddy is out of pages, objects parked in other
+ * CPUs' magazines are pulled back before giving up.
+ */
+static struct co_slab *__co_slab_pick(struct co_slab_set *s, unsigned int c)
+{
+	struct co_slab_class *cls = &s->cls[c];
+	struct co_slab *slab;
+
+	lockdep_assert_held(&cls->lock);
+	slab = list_first_entry_or_null(&cls->partial, struct co_slab, node);
+	if (!slab)
+		slab = list_first_entry_or_null(&cls->empty, struct co_slab,
+						node);
+	if (!slab)
+		slab = __co_slab_grow(s, c);
+	if (!slab) {
+		__co_slab_drain_class(s, c);
+		slab = list_first_entry_or_null(&cls->partial, struct co_slab,
+						node);
+	}
+	if (!slab)
+		slab = list_first_entry_or_null(&cls->empty, struct co_slab,
+						node);
+	return slab;
+}
+
 static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 			      size_t size, u64 *addr)
 {
@@ -649,12 +694,7 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 	struct co_slab *slab;
 
 	mutex_lock(&cls->lock);
-	slab = list_first_entry_or_null(&cls->partial, struct co_slab, node);
-	if (!slab)
-		slab = list_first_entry_or_null(&cls->empty, struct co_slab,
-						node);
-	if (!slab)
-		slab = __co_slab_grow(s, c);
+	slab = __co_slab_pick(s, c);
 	if (!slab) {
 		cls->nr_fail++;
 		mutex_unlock(&cls->lock);
@@ -843,24 +883,13 @@ EXPORT_SYMBOL_IF_KUNIT(co_slab_free);
 void co_slab_drain(struct co_slab_set *s)
 {
 	unsigned int c;
-	int cpu;
 
 	might_sleep();
 	for (c = 0; c < CO_SLAB_NR_CLASSES; c++) {
-		struct co_slab_class *cls = &s->cls[c];
-
-		mutex_lock(&cls->lock);
-		for_each_possible_cpu(cpu) {
-			struct co_slab_pcpu *pc = per_cpu_ptr(s->pcpu, cpu);
-			struct co_slab_mag *m = &pc->mag[c];
-
-			spin_lock(&pc->lock);
-			while (m->nr)
-				__co_slab_unpark(s, c, m->obj[--m->nr]);
-			spin_unlock(&pc->lock);
-		}
+		mutex_lock(&s->cls[c].lock);
+		__co_slab_drain_class(s, c);
 		__co_slab_trim(s, c, CO_SLAB_EMPTY_RESERVE);
-		mutex_unlock(&cls->lock);
+		mutex_unlock(&s->cls[c].lock);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(co_slab_drain);

@@ -280,6 +280,36 @@ static int h_cross_cpu(void)
 	return ok;
 }
 
+/* Out of pages, objects parked in another CPU's magazine are reclaimed. */
+static int h_stranded(void)
+{
+	struct co_slab_set *s;
+	struct co_buddy b;
+	u64 a[64];
+	int ok = 1, i;
+
+	H_EXPECT(!co_buddy_init(&b, 0x77, 1));
+	s = co_slab_set_create(&b, "stranded");
+	H_EXPECT(s);
+	shim_set_cpu(0);
+	for (i = 0; i < 64; i++)
+		H_EXPECT(!co_slab_alloc(s, 64, &a[i]));
+	H_EXPECT(co_slab_alloc(s, 64, &a[0]) == -ENOMEM);
+	shim_set_cpu(1);
+	for (i = 0; i < CO_SLAB_MAG_SIZE; i++)
+		H_EXPECT(!co_slab_free(s, a[i], 64));
+	shim_set_cpu(0);
+	for (i = 0; i < CO_SLAB_MAG_SIZE; i++)
+		H_EXPECT(!co_slab_alloc(s, 64, &a[i]));
+	H_EXPECT(!co_slab_set_check(s));
+	for (i = 0; i < 64; i++)
+		H_EXPECT(!co_slab_free(s, a[i], 64));
+	H_EXPECT(!co_slab_set_destroy(s));
+	H_EXPECT(co_buddy_free_pages(&b) == 1);
+	co_buddy_destroy(&b);
+	return ok;
+}
+
 struct h_thread_arg {
 	struct co_slab_set *s;
 	struct co_buddy *b;
@@ -484,6 +514,7 @@ int main(int argc, char **argv)
 	tap(h_reports(), 0, "harness.invalid_frees_reported_once");
 	tap(h_enomem(), 0, "harness.enomem_injection");
 	tap(h_cross_cpu(), 0, "harness.cross_cpu_magazines");
+	tap(h_stranded(), 0, "harness.reclaim_other_cpu_magazines");
 	tap(h_threads(), 0, "harness.two_threads");
 	tap(h_sizes(), 0, "harness.sizes");
 	shim_rcu_barrier();

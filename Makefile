@@ -1,27 +1,55 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# carveout: external kernel module plus its tests and tools.
+# carveout: external kernel module plus its library, tool and tests.
 #
-#   make            build carveout.ko against the running kernel ($(KDIR))
-#   make demo       boot a VM with carveout and show it working
-#   make check      the whole test suite (builds a test kernel, boots QEMU)
-#   make vm-shell   interactive shell in the test VM with carveout loaded
-#   make harness    allocator core tests on the host (ASan/UBSan)
-#   make fuzz       longer libFuzzer run of the allocator core
-#   make hbench     allocator core micro-benchmark on the host
+#   make                  build carveout.ko against the running kernel ($(KDIR))
+#   make demo             boot a VM with carveout and show it working
+#   make check            the whole test suite (builds a test kernel, boots QEMU)
+#   make vm-shell         interactive shell in the test VM with carveout loaded
+#   make install          modules_install + userspace install
+#   make dkms-install     register, build and install through DKMS
+#   make harness          allocator core tests on the host (ASan/UBSan)
+#   make fuzz             longer libFuzzer run of the allocator core
+#   make hbench           allocator core micro-benchmark on the host
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
-.PHONY: all modules clean check demo vm-shell harness fuzz hbench
+.PHONY: all modules modules_install userspace install dkms-install \
+	dkms-uninstall clean check demo vm-shell harness fuzz hbench
 
 all: modules
 
 modules:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
+modules_install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(KDIR))) 2>/dev/null || depmod -a
+
+userspace:
+	$(MAKE) -C userspace
+
+install: modules_install userspace
+	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+
+dkms-install:
+	rm -rf /usr/src/carveout-$(VERSION)
+	mkdir -p /usr/src/carveout-$(VERSION)
+	cp -r Kbuild Makefile dkms.conf module uapi /usr/src/carveout-$(VERSION)/
+	dkms add carveout/$(VERSION)
+	dkms build carveout/$(VERSION)
+	dkms install carveout/$(VERSION)
+
+dkms-uninstall:
+	-dkms remove carveout/$(VERSION) --all
+	rm -rf /usr/src/carveout-$(VERSION)
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C tests/harness clean
+	-$(MAKE) -C userspace clean
 	rm -rf build
 
 check:

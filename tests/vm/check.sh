@@ -28,6 +28,18 @@ stage() {
 	fi
 }
 
+# quiet LOG CMD...: run CMD with its output in LOG; show the end on failure.
+quiet() {
+	local logf=$1
+	shift
+	if "$@" >"$logf" 2>&1; then
+		tail -n 2 "$logf"
+		return 0
+	fi
+	tail -n 30 "$logf"
+	return 1
+}
+
 # add_counts NAME FILE: add the "COUNTS p f s" last line of FILE.
 add_counts() {
 	local name=$1 c
@@ -76,7 +88,9 @@ stage "build: carveout on the test kernel (W=1, sparse)" \
 	build_modules k-test "$ktree" C=1
 stage "build: carveout on stock $skver headers (W=1)" \
 	build_modules k-stock "/lib/modules/$skver/build"
-stage "build: userspace tests" build_user
+stage "build: userspace tests and tools" build_user
+stage "dkms: add, build and install on $skver (log: build/dkms.log)" \
+	bash "$top/tests/vm/dkms-check.sh" "$skver"
 
 if [ -f "$top/tests/harness/Makefile" ]; then
 	log "host harness: allocator core under ASan/UBSan"
@@ -85,8 +99,8 @@ if [ -f "$top/tests/harness/Makefile" ]; then
 		"$build/harness.log" >"$build/harness.counts"
 	[ "${PIPESTATUS[0]}" = 0 ] || echo "COUNTS 0 1 0" >>"$build/harness.counts"
 	add_counts "harness" "$build/harness.counts"
-	stage "harness: libFuzzer short run" \
-		make -s -C "$top/tests/harness" libfuzzer-run
+	stage "harness: libFuzzer short run (log: build/libfuzzer.log)" \
+		quiet "$build/libfuzzer.log" make -s -C "$top/tests/harness" libfuzzer-run
 fi
 
 # run_vm NAME KERNEL KO_DIR KUNIT TIMEOUT

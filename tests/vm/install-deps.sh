@@ -10,7 +10,7 @@ pkgs=(
 	cpio xz-utils kmod sparse
 	linux-source-6.12 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static
-	clang llvm libclang-rt-14-dev
+	clang llvm libclang-rt-14-dev dkms
 )
 
 missing=()

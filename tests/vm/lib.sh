@@ -29,7 +29,7 @@ build_modules() {
 	mkdir -p "$dst/src/tests"
 	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dst/src/"
 	cp -r "$top/tests/kunit" "$top/tests/selftest" "$top/tests/edu" "$dst/src/tests/"
-	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_SELFTEST=1 "$@" modules \
+	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_TESTS=1 "$@" modules \
 			>"$dst/build.log" 2>&1; then
 		tail -n 40 "$dst/build.log"
 		return 1
@@ -43,10 +43,15 @@ build_modules() {
 	find "$dst/src" -name '*.ko' -exec cp {} "$dst/ko/" \;
 }
 
-# build_user: the userspace tests, static (the initramfs has no libc).
+# build_user: the userspace tests and carveoutctl, static (the initramfs
+# has no libc).
 build_user() {
 	local dst=$build/user f
 	mkdir -p "$dst"
+	if [ -f "$top/userspace/Makefile" ]; then
+		make -s -C "$top/userspace" static || return 1
+		cp "$top/userspace/build/carveoutctl-static" "$dst/carveoutctl"
+	fi
 	for f in "$top"/tests/user/test_*.c; do
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
 			-I"$top/tests/user" -I"$top/tests/edu" -o "$dst/$(basename "$f" .c)" "$f" \

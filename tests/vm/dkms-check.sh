@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Prove the DKMS packaging: dkms add, build and install carveout against
+# the stock Debian kernel headers from a copy of the tree, check the
+# installed module, then remove it again.  Needs root and Debian's dkms.
+#
+# Usage: dkms-check.sh KVER
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kver=$1
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+src=/usr/src/carveout-$ver
+logf=$build/dkms.log
+
+cleanup() {
+	dkms remove "carveout/$ver" --all >/dev/null 2>&1 || true
+	rm -rf "$src"
+}
+cleanup
+trap cleanup EXIT
+mkdir -p "$src"
+cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
+	"$top/uapi" "$src/"
+{
+	dkms add "carveout/$ver"
+	dkms build "carveout/$ver" -k "$kver"
+	dkms install "carveout/$ver" -k "$kver" --force
+} >"$logf" 2>&1 || { tail -n 30 "$logf"; exit 1; }
+ko=$(find "/lib/modules/$kver/updates/dkms" -name 'carveout.ko*' | head -n 1)
+if [ -z "$ko" ]; then
+	echo "dkms-check: carveout.ko not installed under /lib/modules/$kver/updates/dkms"
+	exit 1
+fi
+if ! modinfo -k "$kver" carveout | grep -q '^vermagic: *'"$kver"' '; then
+	echo "dkms-check: installed module has the wrong vermagic"
+	modinfo "$ko" | head -n 10
+	exit 1
+fi
+dkms status "carveout/$ver" | grep -q installed || {
+	echo "dkms-check: dkms status does not show carveout installed"
+	exit 1
+}
+echo "dkms-check: carveout $ver built and installed for $kver ($ko)"

@@ -349,7 +349,8 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_init);
 
 /**
  * co_buddy_destroy() - free the metadata of an arena
- * @b: arena set up by a successful co_buddy_init()
+ * @b: arena passed to co_buddy_init() (a failed init or a second destroy
+ *	is a no-op)
  *
  * The caller must have freed every allocation; if pages are still allocated
  * this WARNs once and frees the metadata anyway (the pages are not ours).
@@ -359,6 +360,8 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_init);
 void co_buddy_destroy(struct co_buddy *b)
 {
 	might_sleep();
+	if (!b->meta)
+		return;
 	WARN_ON_ONCE(b->free_pages != b->nr_pages);
 	kvfree(b->meta);
 	kfree(b->area);

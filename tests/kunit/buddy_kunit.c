@@ -156,6 +156,11 @@ static void buddy_test_init_invalid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, co_buddy_init(b, 0, 1UL << CO_BUDDY_NR_ORDERS),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, co_buddy_init(b, ULONG_MAX - 4, 8), -EINVAL);
+	/* destroy after a failed init (or twice) does nothing */
+	co_buddy_destroy(b);
+	KUNIT_ASSERT_EQ(test, co_buddy_init(b, 0x1000, 10), 0);
+	co_buddy_destroy(b);
+	co_buddy_destroy(b);
 }
 
 /* 1 GiB arena: one 512 MiB block, beyond MAX_PAGE_ORDER. */

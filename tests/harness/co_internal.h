@@ -120,7 +120,9 @@ extern int shim_verbose;		/* print co_report() messages */
 
 #define might_sleep()	do { } while (0)
 #define cond_resched()	do { } while (0)
-#define EXPORT_SYMBOL_IF_KUNIT(sym)
+/* As module/co_internal.h without KUnit: type-check the symbol only. */
+#define EXPORT_SYMBOL_IF_KUNIT(sym) \
+	_Static_assert(!__builtin_types_compatible_p(typeof(sym), void), #sym)
 
 /* ---- memory ------------------------------------------------------------- */
 

@@ -108,27 +108,38 @@ int main(void)
 	(void)x;
 	printf("# arena 1 GiB, %lu pages free after fragmenting, metadata %zu bytes\n",
 	       co_buddy_free_pages(&b), co_buddy_metadata_bytes(&b));
-	printf("# %-16s %12s %12s\n", "benchmark", "1 thread", "2 threads");
+	printf("# %-16s %12s %12s  (2 threads: each thread's ns/pair, averaged)\n",
+	       "benchmark", "1 thread", "2 threads");
 	for (k = 0; k < ARRAY_SIZE(benches); k++) {
 		struct worker w[2];
 		pthread_t th[2];
 		double one, two;
 		int err = 0;
 
-		w[0] = (struct worker){ .b = &b, .s = s, .bn = &benches[k] };
-		work(&w[0]);
-		one = w[0].ns;
-		err += w[0].errors;
-		for (t = 0; t < 2; t++) {
-			w[t] = (struct worker){ .b = &b, .s = s,
-						.bn = &benches[k], .cpu = t };
-			pthread_create(&th[t], NULL, work, &w[t]);
-		}
-		two = 0;
-		for (t = 0; t < 2; t++) {
-			pthread_join(th[t], NULL);
-			two += w[t].ns / 2;
-			err += w[t].errors;
+		int rep;
+
+		/* best of three, the machine may be busy */
+		one = two = 1e12;
+		for (rep = 0; rep < 3; rep++) {
+			double sum = 0;
+
+			w[0] = (struct worker){ .b = &b, .s = s,
+						.bn = &benches[k] };
+			work(&w[0]);
+			one = w[0].ns < one ? w[0].ns : one;
+			err += w[0].errors;
+			for (t = 0; t < 2; t++) {
+				w[t] = (struct worker){ .b = &b, .s = s,
+							.bn = &benches[k],
+							.cpu = t };
+				pthread_create(&th[t], NULL, work, &w[t]);
+			}
+			for (t = 0; t < 2; t++) {
+				pthread_join(th[t], NULL);
+				sum += w[t].ns / 2;
+				err += w[t].errors;
+			}
+			two = sum < two ? sum : two;
 		}
 		printf("%-18s %9.1f ns %9.1f ns  (per alloc+free pair%s)\n",
 		       benches[k].name, one, two, err ? ", ERRORS" : "");

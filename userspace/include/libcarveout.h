@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libcarveout: a small C library over the carveout uapi (<linux/carveout.h>).
+ *
+ * A context (struct carveout_ctx) is one open file of /dev/carveout; buffer
+ * handles are private to it.  A buffer (struct carveout_buf) is allocated
+ * in a context, mapped into this process by the library (its @addr already
+ * accounts for the sub-page offset of small buffers), optionally mapped for
+ * a device (DMA), synced, exported as a dma-buf, and freed.
+ *
+ * Errors: functions returning int return 0 (or a non-negative value where
+ * documented) on success and -errno on failure; functions returning a
+ * pointer return NULL with errno set.  carveout_strerror() and
+ * carveout_strerror_op() put an error in words specific to carveout.
+ *
+ * Thread safety: a context and its buffers may be used from several threads
+ * as long as one buffer is not freed while another thread still uses it;
+ * the library holds no global state.
+ */
+#ifndef LIBCARVEOUT_H
+#define LIBCARVEOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/carveout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && !defined(CARVEOUT_API)
+#define CARVEOUT_API __attribute__((visibility("default")))
+#elif !defined(CARVEOUT_API)
+#define CARVEOUT_API
+#endif
+
+/* The device node carveout_open() opens when given NULL. */
+#define CARVEOUT_DEV_PATH	"/dev/carveout"
+
+/* Most nodes struct carveout_sysinfo describes. */
+#define CARVEOUT_MAX_NODES	64
+
+/* An open file of /dev/carveout (opaque). */
+struct carveout_ctx;
+
+/**
+ * struct carveout_sysinfo - what CARVEOUT_IOC_INFO reports
+ * @caps: CARVEOUT_CAP_* bits
+ * @page_size: page size buffers are rounded to
+ * @slab_max: largest size served from sub-page caches
+ * @total_bytes: bytes reserved over all nodes
+ * @max_alloc: largest single buffer possible now
+ * @file_limit: bytes one open file may hold (0: no limit)
+ * @user_limit: bytes one user may hold (0: no limit)
+ * @nr_nodes: entries filled in @nodes
+ * @nr_nodes_total: nodes with a region (more than @nr_nodes only beyond
+ *	CARVEOUT_MAX_NODES)
+ * @nodes: per node: id, pieces, region, free and largest free block bytes
+ */
+struct carveout_sysinfo {
+	uint64_t caps;
+	uint32_t page_size;
+	uint32_t slab_max;
+	uint64_t total_bytes;
+	uint64_t max_alloc;
+	uint64_t file_limit;
+	uint64_t user_limit;
+	unsigned int nr_nodes;
+	unsigned int nr_nodes_total;
+	struct carveout_node_info nodes[CARVEOUT_MAX_NODES];
+};
+
+/* carveout_alloc_opts.flags */
+#define CARVEOUT_BUF_PAGES	0x1	/* whole pages even for small sizes */
+#define CARVEOUT_BUF_NO_MMAP	0x2	/* do not map into this process */
+
+/**
+ * struct carveout_alloc_opts - how to allocate; all-zero means "local
+ * node, cached, no alignment, mapped"
+ * @policy: CARVEOUT_POLICY_LOCAL, _STRICT, _PREFERRED or _DEVICE
+ * @node: node for the STRICT and PREFERRED policies
+ * @device: device name for the DEVICE policy (e.g. "0000:00:03.0")
+ * @align: alignment in bytes: 0 or a power of two
+ * @cache: CARVEOUT_ALLOC_CACHED, _WC or _UNCACHED
+ * @flags: CARVEOUT_BUF_* bits
+ */
+struct carveout_alloc_opts {
+	unsigned int policy;
+	int node;
+	const char *device;
+	uint64_t align;
+	unsigned int cache;
+	unsigned int flags;
+};
+
+/**
+ * struct carveout_buf - a buffer allocated by carveout_buf_alloc()
+ * @addr: first byte of the buffer in this process (NULL with
+ *	CARVEOUT_BUF_NO_MMAP); @granted bytes are accessible from it
+ * @size: bytes asked for
+ * @granted: bytes reserved (rounded up to the page or size class)
+ * @node: node the buffer sits on
+ * @handle: the buffer's handle in its context
+ * @phys_addr: physical address (only visible with CAP_SYS_ADMIN, else 0)
+ * @dma_addr: device address of the last carveout_buf_map() still in
+ *	place (0: none)
+ * @cache: cache mode, CARVEOUT_ALLOC_CACHED, _WC or _UNCACHED
+ *
+ * The remaining fields are the library's; do not change them.
+ */
+struct carveout_buf {
+	void *addr;
+	uint64_t size;
+	uint64_t granted;
+	unsigned int node;
+	uint32_t handle;
+	uint64_t phys_addr;
+	uint64_t dma_addr;
+	unsigned int cache;
+
+	/* private */
+	struct carveout_ctx *ctx;
+	void *map_base;
+	size_t map_len;
+	uint64_t mmap_offset;
+	uint32_t page_offset;
+	uint32_t dma_dir;
+	char dma_device[CARVEOUT_DEV_NAME_LEN];
+};
+
+/* What the failing call was doing, for carveout_strerror_op(). */
+enum carveout_op {
+	CARVEOUT_OP_ANY = 0,
+	CARVEOUT_OP_OPEN,
+	CARVEOUT_OP_INFO,
+	CARVEOUT_OP_ALLOC,
+	CARVEOUT_OP_FREE,
+	CARVEOUT_OP_MMAP,
+	CARVEOUT_OP_MAP,
+	CARVEOUT_OP_UNMAP,
+	CARVEOUT_OP_SYNC,
+	CARVEOUT_OP_EXPORT,
+	CARVEOUT_OP_STATS,
+	CARVEOUT_OP_PARSE,
+};
+
+/**
+ * carveout_open() - open /dev/carveout
+ * @path: device node, or NULL for CARVEOUT_DEV_PATH
+ *
+ * Return: a new context, or NULL with errno set (ENOENT: no device node,
+ * the module is probably not loaded; EACCES: no permission; ENOMEM).
+ */
+CARVEOUT_API struct carveout_ctx *carveout_open(const char *path);
+
+/**
+ * carveout_close() - close a context
+ * @ctx: the context, or NULL (nothing happens)
+ *
+ * Buffers still allocated in @ctx are released by the kernel; their
+ * struct carveout_buf and process mappings must still be given to
+ * carveout_buf_free() (which then only unmaps and frees memory).
+ */
+CARVEOUT_API void carveout_close(struct carveout_ctx *ctx);
+
+/**
+ * carveout_fd() - the file descriptor behind a context
+ * @ctx: the context
+ *
+ * Return: the descriptor, for raw ioctls; it stays owned by @ctx.
+ */
+CARVEOUT_API int carveout_fd(const struct carveout_ctx *ctx);
+
+/**
+ * carveout_get_info() - capabilities, limits and regions per node
+ * @ctx: the context
+ * @info: filled on success
+ *
+ * Return: 0 or -errno.
+ */
+CARVEOUT_API int carveout_get_info(struct carveout_ctx *ctx,
+				   struct carveout_sysinfo *info);
+
+/**
+ * carveout_get_stats() - one node's statistics (CARVEOUT_IOC_STATS)
+ * @ctx: the context
+ * @node: NUMA node id
+ * @stats: filled on success: region, free, largest free block, requested
+ *	and granted bytes, buffers, counters, free blocks per order
+ *
+ * Return: 0, -ENODEV when @node has no region, or another -errno.
+ */
+CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx,
+				    unsigned int node,
+				    struct carveout_stats *stats);
+
+/**
+ * carveout_buf_alloc() - allocate a buffer and map it into this process
+ * @ctx: the context
+ * @size: bytes wanted (> 0)
+ * @opts: placement, alignment, cache mode and flags; NULL for defaults
+ *
+ * The mapping is shared, readable and writable; @addr of the result points
+ * at the buffer's first byte.  New buffers read as zeros.
+ *
+ * Return: a buffer, or NULL with errno set: EINVAL (bad argument), ENODEV
+ * (no region on the node / no such device), EFBIG (larger than any region
+ * piece), ENOMEM (no free block large enough), EDQUOT (per-file or
+ * per-user limit), or the error of mmap(2).
+ */
+CARVEOUT_API struct carveout_buf *
+carveout_buf_alloc(struct carveout_ctx *ctx, uint64_t size,
+		   const struct carveout_alloc_opts *opts);
+
+/**
+ * carveout_buf_free() - unmap a buffer from this process and free it
+ * @buf: the buffer, or NULL (nothing happens)
+ *
+ * Device mappings made with carveout_buf_map() go away with it; an
+ * exported dma-buf keeps the memory alive until its last user is gone.
+ *
+ * Return: 0, or -errno of CARVEOUT_IOC_FREE (the memory of @buf is
+ * released either way; -ENOENT when the context was closed first).
+ */
+CARVEOUT_API int carveout_buf_free(struct carveout_buf *buf);
+
+/**
+ * carveout_buf_map() - map a buffer for a device's DMA
+ * @buf: the buffer
+ * @device: device name on its bus, e.g. PCI "0000:00:03.0"
+ * @direction: CARVEOUT_DMA_BIDIRECTIONAL, _TO_DEVICE or _FROM_DEVICE
+ * @dma_addr: if not NULL, receives the device address
+ *
+ * On success @buf->dma_addr holds the address too.  A buffer may be
+ * mapped several times, for one or several devices.
+ *
+ * Return: 0 or -errno: -ENODEV (no such device), -ENOENT (buffer gone),
+ * -ERANGE (the device's DMA mask cannot reach the buffer and no IOMMU
+ * translates), -ENOMEM (mapping failed), -EINVAL.
+ */
+CARVEOUT_API int carveout_buf_map(struct carveout_buf *buf, const char *device,
+				  unsigned int direction, uint64_t *dma_addr);
+
+/**
+ * carveout_buf_unmap() - remove one DMA mapping
+ * @buf: the buffer
+ * @device: the device, or NULL for the device of the last mapping
+ * @dma_addr: the address carveout_buf_map() returned, or 0 for
+ *	@buf->dma_addr
+ *
+ * Return: 0 or -errno (-ENOENT: no such mapping; -ENODEV: no such device).
+ */
+CARVEOUT_API int carveout_buf_unmap(struct carveout_buf *buf,
+				    const char *device, uint64_t dma_addr);
+
+/**
+ * carveout_buf_sync() - hand a byte range to the CPU or to the device(s)
+ * @buf: the buffer
+ * @offset: first byte
+ * @length: bytes (0: to the end of the buffer)
+ * @direction: the mappings' CARVEOUT_DMA_* direction
+ * @flags: CARVEOUT_SYNC_FOR_CPU or CARVEOUT_SYNC_FOR_DEVICE
+ *
+ * Syncs every DMA mapping of @buf made with @direction.
+ *
+ * Return: 0 or -errno (-ENOENT: the buffer has no DMA mapping; -EINVAL:
+ * range outside the buffer, bad direction or flags).
+ */
+CARVEOUT_API int carveout_buf_sync(struct carveout_buf *buf, uint64_t offset,
+				   uint64_t length, unsigned int direction,
+				   unsigned int flags);
+
+/**
+ * carveout_buf_export() - export a buffer as a dma-buf
+ * @buf: the buffer
+ * @flags: O_RDWR and/or O_CLOEXEC (0: O_RDWR | O_CLOEXEC)
+ *
+ * Return: the new dma-buf file descriptor (the caller closes it), or
+ * -errno.
+ */
+CARVEOUT_API int carveout_buf_export(struct carveout_buf *buf, int flags);
+
+/**
+ * carveout_strerror() - an error in words specific to carveout
+ * @err: an errno value, positive or negative
+ *
+ * Return: a static string (never NULL); for errors carveout gives no
+ * special meaning, strerror()'s text.
+ */
+CARVEOUT_API const char *carveout_strerror(int err);
+
+/**
+ * carveout_strerror_op() - like carveout_strerror(), knowing the operation
+ * @err: an errno value, positive or negative
+ * @op: what failed; e.g. ENOENT means "module not loaded" for
+ *	CARVEOUT_OP_OPEN but "no such buffer or mapping" otherwise
+ *
+ * Return: a static string (never NULL).
+ */
+CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op);
+
+/**
+ * carveout_parse_size() - parse a size such as "4096", "64K", "1.5M", "2G"
+ * @str: the text: a decimal or 0x-hexadecimal number, an optional
+ *	fraction (decimal only), an optional suffix K, M, G, T (powers of
+ *	1024, either case, optionally followed by "B" or "iB")
+ * @bytes: receives the size in bytes
+ *
+ * A fraction must come out as a whole number of bytes.
+ *
+ * Return: 0, -EINVAL (not a size) or -ERANGE (does not fit 64 bits).
+ */
+CARVEOUT_API int carveout_parse_size(const char *str, uint64_t *bytes);
+
+/* carveout_format_size() flags */
+#define CARVEOUT_SIZE_ROUND	0x1	/* up to 3 significant digits */
+
+/**
+ * carveout_format_size() - print a size with a K/M/G/T suffix
+ * @bytes: the size
+ * @buf: output buffer
+ * @len: its size (24 bytes are always enough)
+ * @flags: 0 for exact text ("1536K", "64M", "100"), which
+ *	carveout_parse_size() reads back to @bytes; CARVEOUT_SIZE_ROUND for
+ *	short approximate text ("1.5M", "63.9M")
+ *
+ * Return: @buf.
+ */
+CARVEOUT_API char *carveout_format_size(uint64_t bytes, char *buf, size_t len,
+					unsigned int flags);
+
+/**
+ * carveout_policy_name() - "local", "strict", "preferred" or "device"
+ * @policy: CARVEOUT_POLICY_*
+ *
+ * Return: the name, or "?" for an unknown policy.
+ */
+CARVEOUT_API const char *carveout_policy_name(unsigned int policy);
+
+/**
+ * carveout_parse_policy() - a policy by name
+ * @name: "local", "strict", "preferred" or "device"
+ *
+ * Return: CARVEOUT_POLICY_*, or -EINVAL.
+ */
+CARVEOUT_API int carveout_parse_policy(const char *name);
+
+/**
+ * carveout_cache_name() - "cached", "wc" or "uncached"
+ * @cache: CARVEOUT_ALLOC_CACHED, _WC or _UNCACHED
+ *
+ * Return: the name, or "?".
+ */
+CARVEOUT_API const char *carveout_cache_name(unsigned int cache);
+
+/**
+ * carveout_parse_cache() - a cache mode by name
+ * @name: "cached", "wc" (or "write-combine") or "uncached"
+ *
+ * Return: CARVEOUT_ALLOC_CACHED, _WC or _UNCACHED, or -EINVAL.
+ */
+CARVEOUT_API int carveout_parse_cache(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBCARVEOUT_H */

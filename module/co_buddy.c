@@ -460,7 +460,8 @@ fail:
  *
  * Takes the lowest free block of the smallest sufficient order.
  *
- * Context: Any context that may take a spinlock; does not sleep.
+ * Context: Process context, does not sleep (the arena lock is a plain
+ * spin_lock(), so not from IRQ or softirq context).
  * Return: 0, -EINVAL for a zero count or a bad alignment, -ENOMEM if no
  * block fits.
  */
@@ -487,7 +488,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_alloc);
  * statistics show the internal fragmentation.  Free with
  * co_buddy_free_bytes() and the same @bytes.
  *
- * Context: Does not sleep.
+ * Context: Process context, does not sleep.
  * Return: as co_buddy_alloc().
  */
 int co_buddy_alloc_bytes(struct co_buddy *b, u64 bytes,
@@ -567,7 +568,7 @@ static int co_buddy_do_free(struct co_buddy *b, unsigned long pfn,
  * free, wrong size, middle of an allocation, outside the arena) is reported
  * (ratelimited), counted in &co_buddy_stats.nr_invalid and otherwise ignored.
  *
- * Context: Does not sleep.
+ * Context: Process context, does not sleep.
  * Return: 0 or -EINVAL.
  */
 int co_buddy_free(struct co_buddy *b, unsigned long pfn,
@@ -583,7 +584,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_free);
  * @pfn: first PFN
  * @bytes: the byte count passed to co_buddy_alloc_bytes()
  *
- * Context: Does not sleep.
+ * Context: Process context, does not sleep.
  * Return: 0 or -EINVAL, as co_buddy_free().
  */
 int co_buddy_free_bytes(struct co_buddy *b, unsigned long pfn, u64 bytes)
@@ -619,7 +620,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_contains);
  * @pfn: first PFN
  * @nr_pages: page count
  *
- * Context: Does not sleep; takes the arena lock.
+ * Context: Process context, does not sleep; takes the arena lock.
  * Return: true if co_buddy_free(@b, @pfn, @nr_pages) would succeed.
  */
 bool co_buddy_is_allocation(struct co_buddy *b, unsigned long pfn,
@@ -638,7 +639,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_is_allocation);
  * co_buddy_free_pages() - number of free pages
  * @b: arena
  *
- * Context: Does not sleep; takes the arena lock.
+ * Context: Process context, does not sleep; takes the arena lock.
  * Return: free pages at the time of the call.
  */
 unsigned long co_buddy_free_pages(struct co_buddy *b)
@@ -683,7 +684,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_metadata_bytes);
  * @b: arena
  * @st: filled in
  *
- * Context: Does not sleep; takes the arena lock.
+ * Context: Process context, does not sleep; takes the arena lock.
  */
 void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st)
 {

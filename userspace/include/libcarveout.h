@@ -158,9 +158,10 @@ CARVEOUT_API struct carveout_ctx *carveout_open(const char *path);
  * carveout_close() - close a context
  * @ctx: the context, or NULL (nothing happens)
  *
- * Buffers still allocated in @ctx are released by the kernel; their
- * struct carveout_buf and process mappings must still be given to
- * carveout_buf_free() (which then only unmaps and frees memory).
+ * Buffers still allocated in @ctx lose their handles (the kernel frees
+ * them once their process mappings are gone).  Their struct carveout_buf
+ * stays valid: give it to carveout_buf_free(), which then only unmaps and
+ * frees memory; other calls on it fail with -EBADF.
  */
 CARVEOUT_API void carveout_close(struct carveout_ctx *ctx);
 
@@ -221,7 +222,7 @@ carveout_buf_alloc(struct carveout_ctx *ctx, uint64_t size,
  * exported dma-buf keeps the memory alive until its last user is gone.
  *
  * Return: 0, or -errno of CARVEOUT_IOC_FREE (the memory of @buf is
- * released either way; -ENOENT when the context was closed first).
+ * released either way).
  */
 CARVEOUT_API int carveout_buf_free(struct carveout_buf *buf);
 

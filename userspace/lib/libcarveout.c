@@ -32,10 +32,27 @@
 
 #include "../include/libcarveout.h"
 
+/*
+ * @refs: one for the open context plus one per live struct carveout_buf,
+ * so a buffer may be freed after its context was closed.  @fd is -1 once
+ * closed; calls on such buffers then fail with -EBADF.
+ */
 struct carveout_ctx {
 	int fd;
 	long page_size;
+	unsigned int refs;
 };
+
+static void co_lib_ctx_get(struct carveout_ctx *ctx)
+{
+	__atomic_add_fetch(&ctx->refs, 1, __ATOMIC_RELAXED);
+}
+
+static void co_lib_ctx_put(struct carveout_ctx *ctx)
+{
+	if (!__atomic_sub_fetch(&ctx->refs, 1, __ATOMIC_ACQ_REL))
+		free(ctx);
+}
 
 static int co_lib_ioctl(struct carveout_ctx *ctx, unsigned long cmd, void *arg)
 {
@@ -76,6 +93,7 @@ CARVEOUT_API struct carveout_ctx *carveout_open(const char *path)
 	ctx->page_size = sysconf(_SC_PAGESIZE);
 	if (ctx->page_size <= 0)
 		ctx->page_size = 4096;
+	ctx->refs = 1;
 	return ctx;
 }
 
@@ -86,7 +104,8 @@ CARVEOUT_API void carveout_close(struct carveout_ctx *ctx)
 	if (!ctx)
 		return;
 	close(ctx->fd);
-	free(ctx);
+	ctx->fd = -1;
+	co_lib_ctx_put(ctx);
 	errno = err;
 }
 
@@ -181,6 +200,7 @@ carveout_buf_alloc(struct carveout_ctx *ctx, uint64_t size,
 		errno = -ret;
 		return NULL;
 	}
+	co_lib_ctx_get(ctx);
 	buf->ctx = ctx;
 	buf->size = size;
 	buf->granted = a.granted;
@@ -199,6 +219,7 @@ carveout_buf_alloc(struct carveout_ctx *ctx, uint64_t size,
 	if (p == MAP_FAILED) {
 		ret = errno;
 		co_lib_free_handle(ctx, a.handle);
+		co_lib_ctx_put(ctx);
 		free(buf);
 		errno = ret;
 		return NULL;
@@ -216,7 +237,9 @@ CARVEOUT_API int carveout_buf_free(struct carveout_buf *buf)
 		return 0;
 	if (buf->map_base)
 		munmap(buf->map_base, buf->map_len);
-	ret = co_lib_free_handle(buf->ctx, buf->handle);
+	/* A closed context already gave every buffer back. */
+	ret = buf->ctx->fd < 0 ? 0 : co_lib_free_handle(buf->ctx, buf->handle);
+	co_lib_ctx_put(buf->ctx);
 	free(buf);
 	return ret;
 }

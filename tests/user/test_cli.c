@@ -1,0 +1,813 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveoutctl, run as a separate program: --help/--version, info, alloc on
+ * each node (with --map, sub-page, --hold until SIGTERM), stats text and
+ * --json (parsed, and checked against the STATS ioctl and
+ * /sys/kernel/debug/carveout/summary), map (bar proportions for a known
+ * load), --watch, and the one-line error format with its exit codes.
+ *
+ * carveoutctl is looked up as $CARVEOUTCTL, next to this program, then as
+ * /lib/carveout/tests/carveoutctl.  libcarveout's source is included for
+ * its size helpers and for allocations made by the test itself.
+ */
+#define _GNU_SOURCE
+#include "../../userspace/lib/libcarveout.c"
+
+#include <libgen.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "co_test.h"
+#include "tap.h"
+
+#define MIB		(1024ULL * 1024)
+#define DBG		"/sys/kernel/debug/carveout"
+#define OUT_MAX		65536
+
+static char ctl[512];
+static struct carveout_ctx *ctx;
+static struct carveout_sysinfo info;
+
+/* ---- running carveoutctl ------------------------------------------------ */
+
+struct run {
+	int status;		/* exit code, or 128 + signal */
+	char out[OUT_MAX];
+	char err[4096];
+};
+
+static void read_all(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < cap && (n = read(fd, buf + len, cap - 1 - len)) > 0)
+		len += n;
+	buf[len] = '\0';
+}
+
+/* Starts carveoutctl with @args (NULL-terminated); stdout on *@outfd. */
+static pid_t spawn(const char *const *args, uid_t uid, int *outfd, int errfd)
+{
+	const char *argv[32];
+	int p[2], i;
+	pid_t pid;
+
+	argv[0] = ctl;
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		dup2(errfd, 2);
+		close(p[0]);
+		if (uid && (setgid(uid) || setuid(uid)))
+			_exit(126);
+		execv(ctl, (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	*outfd = p[0];
+	return pid;
+}
+
+static int wait_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void run_as(struct run *r, uid_t uid, const char *const *args)
+{
+	FILE *ef = tmpfile();
+	int outfd;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (!ef)
+		return;
+	pid = spawn(args, uid, &outfd, fileno(ef));
+	if (pid > 0) {
+		read_all(outfd, r->out, sizeof(r->out));
+		close(outfd);
+		r->status = wait_status(pid);
+	}
+	rewind(ef);
+	read_all(fileno(ef), r->err, sizeof(r->err));
+	fclose(ef);
+}
+
+#define RUN(r, ...) run_as(r, 0, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* "carveoutctl: <what>: <reason>\n", one line, containing @want. */
+static int one_error_line(const struct run *r, const char *want)
+{
+	const char *nl = strchr(r->err, '\n');
+
+	return !strncmp(r->err, "carveoutctl: ", 13) && nl && !nl[1] &&
+	       strstr(r->err + 13, ": ") && strstr(r->err, want) != NULL;
+}
+
+static void check_error(const char *what, int status, const char *want,
+			const char *const *args)
+{
+	struct run r;
+
+	run_as(&r, 0, args);
+	tap_ok(r.status == status && one_error_line(&r, want),
+	       "%s: exit %d and one line with \"%s\" (exit %d: %.*s)", what,
+	       status, want, r.status, (int)strcspn(r.err, "\n"), r.err);
+}
+
+#define ERR(what, status, want, ...) \
+	check_error(what, status, want, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The value after "key:" on its own line of @text, or NULL. */
+static const char *field(const char *text, const char *key, char *val, size_t len)
+{
+	size_t kl = strlen(key);
+	const char *l;
+
+	for (l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		if (!strncmp(l, key, kl) && l[kl] == ':') {
+			const char *v = l + kl + 1;
+			size_t n;
+
+			v += strspn(v, " ");
+			n = strcspn(v, "\n");
+			if (n >= len)
+				n = len - 1;
+			memcpy(val, v, n);
+			val[n] = '\0';
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* ---- a tiny JSON reader: every scalar under its dotted path -------------- */
+
+struct jent {
+	char path[96];
+	char val[128];
+};
+
+static struct jent jents[4096];
+static int njents;
+static const char *jp;
+
+static void jws(void)
+{
+	while (*jp == ' ' || *jp == '\n' || *jp == '\t' || *jp == '\r')
+		jp++;
+}
+
+static int jstring(char *out, size_t len)
+{
+	size_t n = 0;
+
+	if (*jp != '"')
+		return -1;
+	for (jp++; *jp && *jp != '"'; jp++) {
+		char c = *jp;
+
+		if ((unsigned char)c < 0x20)
+			return -1;
+		if (c == '\\') {
+			jp++;
+			if (*jp == 'u') {
+				if (strspn(jp + 1, "0123456789abcdefABCDEF") < 4)
+					return -1;
+				jp += 4;
+				c = '?';
+			} else if (strchr("\"\\/bfnrt", *jp) && *jp) {
+				c = *jp == 'n' ? '\n' : *jp == 't' ? '\t' : *jp;
+			} else {
+				return -1;
+			}
+		}
+		if (n + 1 < len)
+			out[n++] = c;
+	}
+	if (*jp != '"')
+		return -1;
+	jp++;
+	out[n] = '\0';
+	return 0;
+}
+
+static int jadd(const char *path, const char *val, size_t n)
+{
+	struct jent *e;
+
+	if (njents == (int)(sizeof(jents) / sizeof(jents[0])))
+		return -1;
+	e = &jents[njents++];
+	snprintf(e->path, sizeof(e->path), "%s", path);
+	if (n >= sizeof(e->val))
+		n = sizeof(e->val) - 1;
+	memcpy(e->val, val, n);
+	e->val[n] = '\0';
+	return 0;
+}
+
+static int jvalue(const char *path)
+{
+	char sub[96], key[64];
+	const char *s = jp;
+	int i;
+
+	jws();
+	s = jp;
+	if (*jp == '{') {
+		jp++;
+		jws();
+		if (*jp == '}') {
+			jp++;
+			return jadd(path, "{}", 2);
+		}
+		for (;;) {
+			jws();
+			if (jstring(key, sizeof(key)))
+				return -1;
+			jws();
+			if (*jp++ != ':')
+				return -1;
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", key);
+			if (jvalue(sub))
+				return -1;
+			jws();
+			if (*jp == ',') {
+				jp++;
+				continue;
+			}
+			if (*jp++ != '}')
+				return -1;
+			return 0;
+		}
+	}
+	if (*jp == '[') {
+		jp++;
+		jws();
+		if (*jp == ']') {
+			jp++;
+			snprintf(sub, sizeof(sub), "%s.#", path);
+			return jadd(sub, "0", 1);
+		}
+		for (i = 0;; i++) {
+			snprintf(sub, sizeof(sub), "%s.%d", path, i);
+			if (jvalue(sub))
+				return -1;
+			jws();
+			if (*jp == ',') {
+				jp++;
+				continue;
+			}
+			if (*jp++ != ']')
+				return -1;
+			snprintf(sub, sizeof(sub), "%s.#", path);
+			snprintf(key, sizeof(key), "%d", i + 1);
+			return jadd(sub, key, strlen(key));
+		}
+	}
+	if (*jp == '"') {
+		char str[128];
+
+		if (jstring(str, sizeof(str)))
+			return -1;
+		return jadd(path, str, strlen(str));
+	}
+	if (!strncmp(jp, "null", 4) || !strncmp(jp, "true", 4)) {
+		jp += 4;
+		return jadd(path, s, 4);
+	}
+	if (!strncmp(jp, "false", 5)) {
+		jp += 5;
+		return jadd(path, s, 5);
+	}
+	if (*jp == '-')
+		jp++;
+	if (*jp < '0' || *jp > '9')
+		return -1;
+	if (*jp == '0' && jp[1] >= '0' && jp[1] <= '9')
+		return -1;
+	while (*jp >= '0' && *jp <= '9')
+		jp++;
+	if (*jp == '.') {
+		if (*++jp < '0' || *jp > '9')
+			return -1;
+		while (*jp >= '0' && *jp <= '9')
+			jp++;
+	}
+	return jadd(path, s, jp - s);
+}
+
+static int json_parse(const char *text)
+{
+	njents = 0;
+	jp = text;
+	if (jvalue(""))
+		return -1;
+	jws();
+	return *jp ? -1 : 0;
+}
+
+static const char *jget(const char *fmt, ...)
+{
+	char path[96];
+	va_list ap;
+	int i;
+
+	va_start(ap, fmt);
+	vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < njents; i++)
+		if (!strcmp(jents[i].path, path))
+			return jents[i].val;
+	return NULL;
+}
+
+/* A JSON number at a path; ~0 when missing. */
+#define JNUM(...) ({ const char *_v = jget(__VA_ARGS__); \
+	_v ? strtoull(_v, NULL, 10) : ~0ULL; })
+
+/* ---- debugfs summary ------------------------------------------------------ */
+
+struct sum_node {
+	int node;
+	unsigned int pieces;
+	unsigned long long region_kb, free_kb, largest_kb, requested_kb, granted_kb;
+	long long buffers;
+};
+
+struct summary {
+	unsigned long long page_size, file_limit, user_limit, total_kb, free_kb;
+	int nr;
+	struct sum_node n[64];
+};
+
+static int read_summary(struct summary *s)
+{
+	FILE *f = fopen(DBG "/summary", "r");
+	char line[256];
+
+	memset(s, 0, sizeof(*s));
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		struct sum_node *n = &s->n[s->nr];
+
+		if (sscanf(line, "page_size: %llu", &s->page_size) == 1 ||
+		    sscanf(line, "file_limit: %llu", &s->file_limit) == 1 ||
+		    sscanf(line, "user_limit: %llu", &s->user_limit) == 1 ||
+		    sscanf(line, "total_kB: %llu", &s->total_kb) == 1 ||
+		    sscanf(line, "free_kB: %llu", &s->free_kb) == 1)
+			continue;
+		if (s->nr < 64 &&
+		    sscanf(line, "%d %u %llu %llu %llu %lld %llu %llu", &n->node,
+			   &n->pieces, &n->region_kb, &n->free_kb, &n->largest_kb,
+			   &n->buffers, &n->requested_kb, &n->granted_kb) == 8)
+			s->nr++;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_help(void)
+{
+	struct run r;
+
+	RUN(&r, "--help");
+	tap_ok(r.status == 0 && strstr(r.out, "info") && strstr(r.out, "stats [--json]") &&
+	       strstr(r.out, "alloc SIZE") && strstr(r.out, "--hold") &&
+	       strstr(r.out, "map [--node N]") && strstr(r.out, "--watch SECS") &&
+	       !r.err[0], "--help lists every command");
+	RUN(&r, "alloc", "--help");
+	tap_ok(r.status == 0 && strstr(r.out, "--policy local|strict|preferred|device"),
+	       "alloc --help");
+	RUN(&r, "--version");
+	tap_ok(r.status == 0 && !strncmp(r.out, "carveoutctl ", 12), "--version: %.*s",
+	       (int)strcspn(r.out, "\n"), r.out);
+}
+
+static void test_info(void)
+{
+	char want[128], a[24], b[24], c[24];
+	struct run r;
+	unsigned int i;
+	int ok = 1;
+
+	RUN(&r, "info");
+	tap_ok(r.status == 0 && !r.err[0], "info exits 0 (%d)", r.status);
+	snprintf(want, sizeof(want), "carveout: %u node", info.nr_nodes);
+	tap_ok(strstr(r.out, want) && strstr(r.out, "capabilities: numa sub-page dma-map dma-buf") &&
+	       strstr(r.out, "physical-addresses") && strstr(r.out, "limits: per open file"),
+	       "info: nodes, capabilities, limits");
+	for (i = 0; i < info.nr_nodes; i++) {
+		const struct carveout_node_info *n = &info.nodes[i];
+
+		snprintf(want, sizeof(want), "%4u  %6u  %10s  %10s  %10s\n", n->node,
+			 n->nr_pieces, carveout_format_size(n->region_bytes, a, 24, 0),
+			 carveout_format_size(n->free_bytes, b, 24, 0),
+			 carveout_format_size(n->largest_free, c, 24, 0));
+		if (!strstr(r.out, want)) {
+			tap_diag("missing row: %s", want);
+			ok = 0;
+		}
+	}
+	tap_ok(ok, "info: a row per node with pieces, region, free, largest");
+	tap_ok(strstr(r.out, "phys start") && strstr(r.out, "0x"),
+	       "info: piece layout from debugfs (root)");
+}
+
+static uint64_t node_stat(unsigned int node, uint64_t *free_bytes)
+{
+	struct carveout_stats st;
+
+	*free_bytes = ~0ULL;
+	if (carveout_get_stats(ctx, node, &st))
+		return ~0ULL;
+	*free_bytes = st.free_bytes;
+	return st.nr_buffers;
+}
+
+static void test_alloc(void)
+{
+	char nodestr[16], val[64];
+	uint64_t nb, fb, nb2, fb2;
+	struct run r;
+	unsigned int i;
+
+	for (i = 0; i < info.nr_nodes; i++) {
+		unsigned int node = info.nodes[i].node;
+
+		snprintf(nodestr, sizeof(nodestr), "%u", node);
+		nb = node_stat(node, &fb);
+		RUN(&r, "alloc", "1M", "--node", nodestr);
+		tap_ok(r.status == 0 && !r.err[0], "alloc 1M --node %u exits 0 (%d: %s)",
+		       node, r.status, r.err);
+		tap_ok(field(r.out, "node", val, sizeof(val)) && !strcmp(val, nodestr),
+		       "alloc --node %u: node %s", node, field(r.out, "node", val, sizeof(val)) ? val : "?");
+		tap_ok(field(r.out, "granted", val, sizeof(val)) &&
+		       !strcmp(val, "1M (1048576 bytes)"), "alloc --node %u: granted 1M", node);
+		tap_ok(field(r.out, "handle", val, sizeof(val)) && atoi(val) > 0 &&
+		       field(r.out, "policy", val, sizeof(val)) && !strcmp(val, "strict") &&
+		       field(r.out, "mmap", val, sizeof(val)) && !strncmp(val, "0x", 2) &&
+		       field(r.out, "phys", val, sizeof(val)) && !strncmp(val, "0x", 2),
+		       "alloc --node %u: handle, strict policy, mmap and phys addresses", node);
+		tap_ok(strstr(r.out, "freed buffer") != NULL,
+		       "alloc --node %u: freed before exit", node);
+		nb2 = node_stat(node, &fb2);
+		tap_ok(nb2 == nb && fb2 == fb, "alloc --node %u: nothing left behind", node);
+	}
+
+	RUN(&r, "alloc", "100");
+	tap_ok(r.status == 0 && field(r.out, "granted", val, sizeof(val)) &&
+	       !strcmp(val, "128 (128 bytes)") && field(r.out, "policy", val, sizeof(val)) &&
+	       !strcmp(val, "local"), "alloc 100: granted 128, local policy");
+	RUN(&r, "alloc", "100", "--pages", "--cache", "wc");
+	tap_ok(r.status == 0 && field(r.out, "granted", val, sizeof(val)) &&
+	       !strcmp(val, "4K (4096 bytes)") && field(r.out, "cache", val, sizeof(val)) &&
+	       !strcmp(val, "wc"), "alloc 100 --pages --cache wc: a write-combine page");
+	RUN(&r, "alloc", "64K", "--align", "1M", "--map", CO_EDU_PCI, "--dir", "to-device");
+	tap_ok(r.status == 0 && field(r.out, "dma", val, sizeof(val)) &&
+	       !strncmp(val, "0x", 2) && strstr(val, CO_EDU_PCI ", to-device"),
+	       "alloc --map: DMA address for edu (%s)", r.status ? r.err : val);
+	tap_ok(field(r.out, "phys", val, sizeof(val)) &&
+	       !(strtoull(val, NULL, 16) & (MIB - 1)), "alloc --align 1M: aligned phys %s", val);
+	RUN(&r, "alloc", "64K", "--device", CO_EDU_PCI);
+	tap_ok(r.status == 0 && field(r.out, "policy", val, sizeof(val)) &&
+	       !strcmp(val, "device") && field(r.out, "phys", val, sizeof(val)) &&
+	       strtoull(val, NULL, 16) + 65536 <= (1ULL << 28),
+	       "alloc --device: device policy, below edu's mask");
+	snprintf(nodestr, sizeof(nodestr), "%u", info.nodes[0].node);
+	RUN(&r, "alloc", "1.5M", "--policy", "preferred", "--node", nodestr);
+	tap_ok(r.status == 0 && field(r.out, "granted", val, sizeof(val)) &&
+	       !strcmp(val, "1536K (1572864 bytes)") &&
+	       field(r.out, "policy", val, sizeof(val)) && !strcmp(val, "preferred"),
+	       "alloc 1.5M --policy preferred: exact 1536K granted");
+}
+
+static void test_hold(void)
+{
+	const char *args[] = { "alloc", "1M", "--node", "0", "--hold", NULL };
+	char out[4096], node0[8];
+	uint64_t nb, fb, nb2, fb2;
+	FILE *ef = tmpfile();
+	size_t len = 0;
+	ssize_t n;
+	int outfd, st;
+	pid_t pid;
+
+	snprintf(node0, sizeof(node0), "%u", info.nodes[0].node);
+	args[3] = node0;
+	nb = node_stat(info.nodes[0].node, &fb);
+	pid = ef ? spawn(args, 0, &outfd, fileno(ef)) : -1;
+	if (!tap_ok(pid > 0, "start alloc --hold"))
+		return;
+	out[0] = '\0';
+	while (!strstr(out, "until SIGINT or SIGTERM\n") && len + 1 < sizeof(out) &&
+	       (n = read(outfd, out + len, sizeof(out) - 1 - len)) > 0) {
+		len += n;
+		out[len] = '\0';
+	}
+	tap_ok(strstr(out, "holding buffer") && strstr(out, "until SIGINT or SIGTERM"),
+	       "alloc --hold says it holds the buffer");
+	nb2 = node_stat(info.nodes[0].node, &fb2);
+	tap_ok(nb2 == nb + 1 && fb2 == fb - MIB,
+	       "while held, STATS shows the buffer (%llu -> %llu buffers)",
+	       (unsigned long long)nb, (unsigned long long)nb2);
+	kill(pid, SIGTERM);
+	read_all(outfd, out + len, sizeof(out) - len);
+	close(outfd);
+	st = wait_status(pid);
+	tap_ok(st == 0 && strstr(out + len, "freed buffer"),
+	       "SIGTERM: frees and exits 0 (%d)", st);
+	nb2 = node_stat(info.nodes[0].node, &fb2);
+	tap_ok(nb2 == nb && fb2 == fb, "after SIGTERM the memory is back");
+	fclose(ef);
+}
+
+static void test_stats_json(void)
+{
+	struct carveout_alloc_opts o = { .policy = CARVEOUT_POLICY_STRICT };
+	struct carveout_buf *small, *big;
+	struct summary sum;
+	struct run r;
+	unsigned int i, k;
+	int ok, found;
+
+	/* Something to see: a sub-page buffer (a slab of ours) and 4M. */
+	o.node = (int)info.nodes[0].node;
+	small = carveout_buf_alloc(ctx, 200, &o);
+	big = carveout_buf_alloc(ctx, 4 * MIB, &o);
+	tap_ok(small && big, "hold 200 bytes and 4M on node %d", o.node);
+
+	RUN(&r, "stats", "--json");
+	tap_ok(r.status == 0 && !r.err[0], "stats --json exits 0");
+	if (!tap_ok(json_parse(r.out) == 0, "stats --json is valid JSON (%d values)", njents)) {
+		tap_diag("JSON stops at: %.40s", jp);
+		goto out;
+	}
+	tap_ok(JNUM("nodes.#") == info.nr_nodes && JNUM("page_size") == info.page_size &&
+	       JNUM("total_bytes") == info.total_bytes &&
+	       JNUM("file_limit") == info.file_limit && JNUM("user_limit") == info.user_limit &&
+	       JNUM("slab_max") == info.slab_max,
+	       "JSON: nodes, page_size, total, limits match INFO");
+
+	ok = 1;
+	for (i = 0; i < info.nr_nodes; i++) {
+		struct carveout_stats st;
+		uint64_t blocks = 0;
+
+		carveout_get_stats(ctx, info.nodes[i].node, &st);
+		if (JNUM("nodes.%u.node", i) != info.nodes[i].node ||
+		    JNUM("nodes.%u.region_bytes", i) != st.region_bytes ||
+		    JNUM("nodes.%u.free_bytes", i) != st.free_bytes ||
+		    JNUM("nodes.%u.used_bytes", i) != st.region_bytes - st.free_bytes ||
+		    JNUM("nodes.%u.largest_free", i) != st.largest_free ||
+		    JNUM("nodes.%u.buffers", i) != st.nr_buffers ||
+		    JNUM("nodes.%u.requested_bytes", i) != st.requested_bytes ||
+		    JNUM("nodes.%u.granted_bytes", i) != st.granted_bytes ||
+		    JNUM("nodes.%u.alloc_count", i) != st.alloc_count ||
+		    JNUM("nodes.%u.free_count", i) != st.free_count ||
+		    JNUM("nodes.%u.fail_count", i) != st.fail_count ||
+		    JNUM("nodes.%u.numa_hit", i) != st.numa_hit ||
+		    JNUM("nodes.%u.numa_miss", i) != st.numa_miss ||
+		    JNUM("nodes.%u.numa_foreign", i) != st.numa_foreign ||
+		    JNUM("nodes.%u.local_node", i) != st.local_node ||
+		    JNUM("nodes.%u.other_node", i) != st.other_node ||
+		    JNUM("nodes.%u.pieces", i) != info.nodes[i].nr_pieces ||
+		    JNUM("nodes.%u.free_blocks.#", i) != st.nr_orders) {
+			tap_diag("node %u differs from STATS", info.nodes[i].node);
+			ok = 0;
+		}
+		for (k = 0; k < st.nr_orders; k++) {
+			if (JNUM("nodes.%u.free_blocks.%u", i, k) != st.free_blocks[k])
+				ok = 0;
+			blocks += JNUM("nodes.%u.free_blocks.%u", i, k) *
+				  ((uint64_t)info.page_size << k);
+		}
+		if (blocks != st.free_bytes)
+			ok = 0;
+	}
+	tap_ok(ok, "JSON: every per-node number and free_blocks equal the STATS ioctl");
+
+	if (read_summary(&sum) || !sum.nr) {
+		tap_ok(0, "read " DBG "/summary");
+		goto out;
+	}
+	ok = sum.nr == (int)info.nr_nodes && sum.page_size == JNUM("page_size") &&
+	     sum.file_limit == JNUM("file_limit") && sum.user_limit == JNUM("user_limit") &&
+	     sum.total_kb == JNUM("total_bytes") >> 10;
+	for (i = 0; i < (unsigned int)sum.nr && ok; i++) {
+		const struct sum_node *n = &sum.n[i];
+
+		if ((uint64_t)n->node != JNUM("nodes.%u.node", i) ||
+		    n->pieces != JNUM("nodes.%u.pieces", i) ||
+		    n->region_kb != JNUM("nodes.%u.region_bytes", i) >> 10 ||
+		    n->free_kb != JNUM("nodes.%u.free_bytes", i) >> 10 ||
+		    n->largest_kb != JNUM("nodes.%u.largest_free", i) >> 10 ||
+		    (uint64_t)n->buffers != JNUM("nodes.%u.buffers", i) ||
+		    n->requested_kb != JNUM("nodes.%u.requested_bytes", i) >> 10 ||
+		    n->granted_kb != JNUM("nodes.%u.granted_bytes", i) >> 10) {
+			tap_diag("summary node %d differs", n->node);
+			ok = 0;
+		}
+	}
+	tap_ok(ok, "JSON agrees with debugfs summary (%d node rows)", sum.nr);
+
+	/* Our 200-byte buffer sits in a 256-byte class owned by this pid. */
+	found = 0;
+	for (k = 0; k < JNUM("nodes.0.slab.#") && JNUM("nodes.0.slab.#") != ~0ULL; k++)
+		if (JNUM("nodes.0.slab.%u.owner_pid", k) == (uint64_t)getpid() &&
+		    JNUM("nodes.0.slab.%u.objsize", k) == 256 &&
+		    JNUM("nodes.0.slab.%u.active", k) >= 1 &&
+		    jget("nodes.0.slab.%u.comm", k) &&
+		    !strcmp(jget("nodes.0.slab.%u.comm", k), "test_cli"))
+			found = 1;
+	tap_ok(found, "JSON slab (from node0/slabinfo) shows our 256-byte cache");
+
+	RUN(&r, "stats", "--json", "--node", "63");
+	tap_ok(r.status == 1 && one_error_line(&r, "no carveout region on that node"),
+	       "stats --node 63: one error line, exit 1");
+	RUN(&r, "stats");
+	tap_ok(r.status == 0 && strstr(r.out, "requested") && strstr(r.out, "granted") &&
+	       strstr(r.out, "numa") && strstr(r.out, "free blocks") &&
+	       strstr(r.out, "sub-page caches, node") && strstr(r.out, "test_cli"),
+	       "stats text: usage, numa, free blocks, sub-page caches");
+out:
+	carveout_buf_free(small);
+	carveout_buf_free(big);
+}
+
+static int count_char(const char *s, size_t n, char c)
+{
+	int k = 0;
+
+	while (n--)
+		k += *s++ == c;
+	return k;
+}
+
+static void test_map(void)
+{
+	struct carveout_alloc_opts o = { .policy = CARVEOUT_POLICY_STRICT };
+	struct carveout_stats st;
+	struct carveout_buf *half;
+	const char *line, *end;
+	char want[32];
+	int used = -1, expect;
+	struct run r;
+	unsigned int i;
+
+	/* Half of node 0 in use: about half of its bar is '#'. */
+	o.node = (int)info.nodes[0].node;
+	o.flags = CARVEOUT_BUF_NO_MMAP;
+	half = carveout_buf_alloc(ctx, info.nodes[0].region_bytes / 2, &o);
+	carveout_get_stats(ctx, info.nodes[0].node, &st);
+	RUN(&r, "map", "--width", "86");
+	tap_ok(r.status == 0 && !r.err[0], "map exits 0");
+	for (i = 0; i < info.nr_nodes; i++) {
+		snprintf(want, sizeof(want), "node %u: ", info.nodes[i].node);
+		tap_ok(strstr(r.out, want) != NULL, "map: a section for node %u",
+		       info.nodes[i].node);
+	}
+	tap_ok(strstr(r.out, "piece 0: pfn 0x") && strstr(r.out, "not positions"),
+	       "map: pieces from buddyinfo, honestly labelled as proportions");
+	snprintf(want, sizeof(want), "node %u: ", info.nodes[0].node);
+	line = strstr(r.out, want);
+	line = line && info.nodes[0].nr_pieces == 1 ? strstr(line, "    |") : NULL;
+	if (line) {
+		end = strchr(line + 5, '|');
+		if (end && end - line - 5 == 80)
+			used = count_char(line + 5, 80, '#');
+	}
+	expect = (int)((st.region_bytes - st.free_bytes) * 80 / st.region_bytes);
+	if (info.nodes[0].nr_pieces == 1)
+		tap_ok(half && used >= expect - 1 && used <= expect + 1,
+		       "map: node %u bar is 80 wide with %d '#' for %d%% used (want %d)",
+		       info.nodes[0].node, used,
+		       (int)((st.region_bytes - st.free_bytes) * 100 / st.region_bytes),
+		       expect);
+	else
+		tap_skip("node 0 has several pieces", "map: bar proportions");
+	carveout_buf_free(half);
+	ERR("map --node 63", 1, "no carveout region on that node", "map", "--node", "63");
+}
+
+static void test_watch(void)
+{
+	const char *args[] = { "stats", "--watch", "0.2", NULL };
+	char *out = malloc(OUT_MAX);
+	const char *p;
+	int outfd, st, frames = 0;
+	FILE *ef = tmpfile();
+	pid_t pid;
+
+	pid = out && ef ? spawn(args, 0, &outfd, fileno(ef)) : -1;
+	if (!tap_ok(pid > 0, "start stats --watch 0.2"))
+		goto out;
+	usleep(900 * 1000);
+	kill(pid, SIGINT);
+	read_all(outfd, out, OUT_MAX);
+	close(outfd);
+	st = wait_status(pid);
+	for (p = out; (p = strstr(p, "\033[H\033[2J")); p++)
+		frames++;
+	tap_ok(st == 0 && frames >= 2 && strstr(out, "Ctrl-C"),
+	       "stats --watch redraws (%d frames) until SIGINT, exit %d", frames, st);
+out:
+	free(out);
+	if (ef)
+		fclose(ef);
+}
+
+static void test_errors(void)
+{
+	struct run r;
+
+	ERR("alloc 12Q", 2, "not a size", "alloc", "12Q");
+	ERR("alloc 0", 2, "at least one byte", "alloc", "0");
+	ERR("alloc with no size", 2, "missing SIZE", "alloc");
+	ERR("alloc 1M --node 63", 1, "no such node", "alloc", "1M", "--node", "63");
+	ERR("alloc 1M --node x", 2, "not a node number", "alloc", "1M", "--node", "x");
+	ERR("alloc 1T", 1, "larger than any carveout region", "alloc", "1T");
+	ERR("alloc --align 3K", 2, "power of two", "alloc", "4K", "--align", "3K");
+	ERR("alloc --policy sideways", 2, "local, strict, preferred or device",
+	    "alloc", "1M", "--policy", "sideways");
+	ERR("alloc --policy strict without a node", 2, "needs --node",
+	    "alloc", "1M", "--policy", "strict");
+	ERR("alloc --cache writeback", 2, "cached, wc or uncached",
+	    "alloc", "1M", "--cache", "writeback");
+	ERR("alloc --map to a missing device", 1, "no such device",
+	    "alloc", "64K", "--map", "0000:7f:1f.7");
+	ERR("alloc --device missing", 1, "no such node or device",
+	    "alloc", "64K", "--device", "0000:7f:1f.7");
+	ERR("unknown option", 2, "unknown option", "alloc", "1M", "--frob");
+	ERR("option without its argument", 2, "needs an argument", "stats", "--node");
+	ERR("unknown command", 2, "unknown command", "frobnicate");
+	ERR("no command", 2, "missing command", "--dev", "/dev/null");
+	ERR("stats --watch 0", 2, "seconds", "stats", "--watch", "0");
+	ERR("missing device node", 1, "module is not loaded",
+	    "--dev", "/dev/carveout-missing", "info");
+
+	/* /dev/carveout is 0600: nobody may not open it. */
+	run_as(&r, 65534, (const char *const[]){ "info", NULL });
+	tap_ok(r.status == 1 && one_error_line(&r, "no permission to open /dev/carveout"),
+	       "info as nobody: permission error line (%d: %.*s)", r.status,
+	       (int)strcspn(r.err, "\n"), r.err);
+}
+
+static int find_ctl(const char *argv0)
+{
+	const char *env = getenv("CARVEOUTCTL");
+	char self[512];
+
+	if (env && !access(env, X_OK)) {
+		snprintf(ctl, sizeof(ctl), "%s", env);
+		return 0;
+	}
+	snprintf(self, sizeof(self), "%s", argv0);
+	snprintf(ctl, sizeof(ctl), "%s/carveoutctl", dirname(self));
+	if (!access(ctl, X_OK))
+		return 0;
+	snprintf(ctl, sizeof(ctl), "/lib/carveout/tests/carveoutctl");
+	return access(ctl, X_OK);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	tap_plan_begin("carveoutctl");
+	if (find_ctl(argv[0]))
+		tap_bail("carveoutctl not found (next to %s or in /lib/carveout/tests)",
+			 argv[0]);
+	tap_diag("using %s", ctl);
+	ctx = carveout_open(NULL);
+	if (!ctx)
+		tap_bail("open " CARVEOUT_DEV_PATH ": %s",
+			 carveout_strerror_op(errno, CARVEOUT_OP_OPEN));
+	if (carveout_get_info(ctx, &info) || !info.nr_nodes)
+		tap_bail("no carveout region");
+	test_help();
+	test_info();
+	test_alloc();
+	test_hold();
+	test_stats_json();
+	test_map();
+	test_watch();
+	test_errors();
+	carveout_close(ctx);
+	return tap_finish();
+}

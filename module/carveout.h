@@ -120,6 +120,7 @@ struct co_node {
  * @user: the owner's per-user account
  * @pid: tgid of the opener
  * @comm: command name of the opener
+ * @kernel: the in-kernel client: no limits apply
  * @link: entry in co_files (protected by co_files_lock)
  */
 struct co_file {
@@ -131,6 +132,7 @@ struct co_file {
 	struct co_user *user;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
+	bool kernel;
 	struct list_head link;
 };
 
@@ -173,6 +175,8 @@ struct co_dma_map {
  * @pid: tgid of the allocating task
  * @comm: its command name
  * @caller: allocation call site for in-kernel users, else NULL
+ * @caller_sym: @caller as "symbol+off/size [module]", kept as text so
+ *	it can be shown after the calling module is gone
  * @lock: protects @maps, @attachments, @dead, @nr_mmaps
  * @maps: streaming DMA mappings made through MAP (struct co_dma_map)
  * @attachments: dma-buf attachments (struct co_dmabuf_att)
@@ -194,6 +198,7 @@ struct co_buffer {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	void *caller;
+	char *caller_sym;
 	struct mutex lock;
 	struct list_head maps;
 	struct list_head attachments;
@@ -262,6 +267,11 @@ void co_users_exit(void);
 /* co_dev.c */
 int co_dev_init(void);
 void co_dev_exit(void);
+
+/* co_kapi.c */
+extern struct co_file *co_kernel_client;
+int co_kapi_init(void);
+void co_kapi_exit(void);
 
 /* co_debugfs.c */
 void co_debugfs_init(void);

@@ -287,6 +287,8 @@ static bool co_charge(struct co_file *f, u64 bytes)
 
 	fb = atomic64_add_return(bytes, &f->bytes);
 	ub = atomic64_add_return(bytes, &f->user->bytes);
+	if (f->kernel)
+		return true;
 	if ((co_file_limit && fb > co_file_limit) ||
 	    (co_user_limit && ub > co_user_limit)) {
 		atomic64_sub(bytes, &f->bytes);
@@ -476,6 +478,8 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	buf->size = req->size;
 	buf->flags = req->flags;
 	buf->caller = req->caller;
+	if (req->caller)
+		buf->caller_sym = kasprintf(GFP_KERNEL, "%pS", req->caller);
 	buf->pid = task_tgid_nr(current);
 	get_task_comm(buf->comm, current);
 
@@ -516,6 +520,7 @@ give_back:
 fail:
 	co_uncharge(f, charge);
 	mutex_destroy(&buf->lock);
+	kfree(buf->caller_sym);
 	kfree(buf);
 	return ERR_PTR(ret);
 }
@@ -561,6 +566,7 @@ static void co_buffer_release(struct kref *ref)
 	atomic64_inc(&cn->free_count);
 	co_uncharge(f, buf->granted);
 	mutex_destroy(&buf->lock);
+	kfree(buf->caller_sym);
 	kfree(buf);
 	co_file_put(f);
 }

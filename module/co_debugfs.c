@@ -4,6 +4,7 @@
  *
  *   summary            regions, totals, limits
  *   buffers            every live buffer: node, size, owner, mode, mappings
+ *   callers            live in-kernel buffers by allocation call site
  *   node<N>/buddyinfo  free blocks per order and piece (as /proc/buddyinfo)
  *   node<N>/slabinfo   per owner and size class: objects and slabs
  *   node<N>/fragmentation  unusable-free index per order (as
@@ -79,8 +80,8 @@ static int co_buffers_show(struct seq_file *m, void *v)
 			   buf->size, buf->granted,
 			   co_mode_names[buf->flags & CARVEOUT_ALLOC_CACHE_MASK],
 			   buf->pid, buf->comm, buf->nr_mmaps, buf->owner->pid);
-		if (buf->caller)
-			seq_printf(m, "  %pS", buf->caller);
+		if (buf->caller_sym)
+			seq_printf(m, "  %s", buf->caller_sym);
 		if (buf->slab)
 			seq_puts(m, "  slab");
 		mutex_lock(&buf->lock);
@@ -96,6 +97,43 @@ static int co_buffers_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(co_buffers);
+
+/* Live in-kernel buffers grouped by call site. */
+static int co_callers_show(struct seq_file *m, void *v)
+{
+	struct co_buffer *buf, *b2;
+	u64 bytes;
+	int n;
+
+	seq_puts(m, "# buffers      bytes  call site\n");
+	mutex_lock(&co_buffers_lock);
+	list_for_each_entry(buf, &co_buffers, link) {
+		if (!buf->caller_sym)
+			continue;
+		/* Print each call site at its first buffer only. */
+		n = 0;
+		list_for_each_entry(b2, &co_buffers, link) {
+			if (b2 == buf)
+				break;
+			if (b2->caller == buf->caller)
+				n++;
+		}
+		if (n)
+			continue;
+		bytes = 0;
+		b2 = buf;
+		list_for_each_entry_from(b2, &co_buffers, link) {
+			if (b2->caller == buf->caller) {
+				n++;
+				bytes += b2->granted;
+			}
+		}
+		seq_printf(m, "%9d %10llu  %s\n", n, bytes, buf->caller_sym);
+	}
+	mutex_unlock(&co_buffers_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(co_callers);
 
 static int co_buddyinfo_show(struct seq_file *m, void *v)
 {
@@ -209,6 +247,8 @@ void co_debugfs_init(void)
 			    &co_summary_fops);
 	debugfs_create_file("buffers", 0400, co_debugfs_root, NULL,
 			    &co_buffers_fops);
+	debugfs_create_file("callers", 0400, co_debugfs_root, NULL,
+			    &co_callers_fops);
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
 		struct co_node *cn = co_nodes[nid];
 

@@ -20,16 +20,17 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/cdev.h>
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 
 #include <linux/carveout.h>
 
@@ -37,7 +38,11 @@
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
-MODULE_PARM_DESC(mode, "Permissions of /dev/carveout (default 0600)");
+MODULE_PARM_DESC(mode, "Permissions of /dev/carveout (default 0600, 0660 with group)");
+
+static int group = -1;
+module_param(group, int, 0444);
+MODULE_PARM_DESC(group, "Group id owning /dev/carveout (default: root only)");
 
 /**
  * co_copy_arg_from_user() - read a size-prefixed ioctl argument
@@ -549,17 +554,51 @@ static const struct file_operations co_fops = {
 	.mmap		= co_mmap,
 };
 
-static struct miscdevice co_misc = {
-	.minor	= MISC_DYNAMIC_MINOR,
-	.name	= "carveout",
-	.fops	= &co_fops,
+static dev_t co_devt;
+static struct cdev co_cdev;
+static struct device *co_device;
+
+static struct class co_class = {
+	.name = "carveout",
 };
+
+/* devtmpfs asks this for the node's mode and owner. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static char *co_devnode(const struct device *dev, umode_t *m, kuid_t *uid,
+			kgid_t *gid)
+#else
+static char *co_devnode(struct device *dev, umode_t *m, kuid_t *uid,
+			kgid_t *gid)
+#endif
+{
+	umode_t perm = mode & 0777;
+
+	if (group >= 0) {
+		if (gid)
+			*gid = make_kgid(&init_user_ns, group);
+		if (perm == 0600)
+			perm = 0660;
+	}
+	if (m)
+		*m = perm;
+	return NULL;
+}
+
+static const struct device_type co_devtype = {
+	.name = "carveout",
+	.devnode = co_devnode,
+};
+
+static void co_device_release(struct device *dev)
+{
+	kfree(dev);
+}
 
 /**
  * co_dev_init() - register /dev/carveout
  *
  * Context: module load.
- * Return: 0 or the error of misc_register().
+ * Return: 0 or a negative errno.
  */
 int co_dev_init(void)
 {
@@ -573,8 +612,45 @@ int co_dev_init(void)
 	BUILD_BUG_ON(sizeof(struct carveout_stats) % 8);
 	BUILD_BUG_ON(CARVEOUT_EXPORT_FLAGS != (O_CLOEXEC | O_RDWR));
 
-	co_misc.mode = mode & 0777;
-	return misc_register(&co_misc);
+	int ret;
+
+	if (group >= 0 && !gid_valid(make_kgid(&init_user_ns, group))) {
+		pr_err("carveout.group=%d is not a valid group id\n", group);
+		return -EINVAL;
+	}
+	ret = alloc_chrdev_region(&co_devt, 0, 1, "carveout");
+	if (ret)
+		return ret;
+	ret = class_register(&co_class);
+	if (ret)
+		goto unregister_region;
+	co_device = kzalloc(sizeof(*co_device), GFP_KERNEL);
+	if (!co_device) {
+		ret = -ENOMEM;
+		goto unregister_class;
+	}
+	device_initialize(co_device);
+	co_device->devt = co_devt;
+	co_device->class = &co_class;
+	co_device->type = &co_devtype;
+	co_device->release = co_device_release;
+	ret = dev_set_name(co_device, "carveout");
+	if (ret)
+		goto put_device;
+	cdev_init(&co_cdev, &co_fops);
+	co_cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&co_cdev, co_device);
+	if (ret)
+		goto put_device;
+	return 0;
+
+put_device:
+	put_device(co_device);
+unregister_class:
+	class_unregister(&co_class);
+unregister_region:
+	unregister_chrdev_region(co_devt, 1);
+	return ret;
 }
 
 /**
@@ -584,5 +660,8 @@ int co_dev_init(void)
  */
 void co_dev_exit(void)
 {
-	misc_deregister(&co_misc);
+	cdev_device_del(&co_cdev, co_device);
+	put_device(co_device);
+	class_unregister(&co_class);
+	unregister_chrdev_region(co_devt, 1);
 }

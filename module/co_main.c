@@ -22,22 +22,32 @@ static int __init co_init(void)
 	ret = co_regions_init();
 	if (ret)
 		return ret;
+	ret = co_kapi_init();
+	if (ret)
+		goto regions_exit;
 	co_debugfs_init();
 	ret = co_dev_init();
 	if (ret) {
 		pr_err("cannot register /dev/carveout: %d\n", ret);
-		co_debugfs_exit();
-		co_regions_exit();
-		return ret;
+		goto debugfs_exit;
 	}
 	pr_info("ready: %u node%s\n", co_nr_nodes, co_nr_nodes == 1 ? "" : "s");
 	return 0;
+
+debugfs_exit:
+	co_debugfs_exit();
+	co_kapi_exit();
+regions_exit:
+	co_regions_exit();
+	co_users_exit();
+	return ret;
 }
 
 static void __exit co_exit(void)
 {
 	co_dev_exit();
 	co_debugfs_exit();
+	co_kapi_exit();
 	co_regions_exit();
 	co_users_exit();
 }

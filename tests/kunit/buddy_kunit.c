@@ -258,17 +258,18 @@ static void buddy_test_exact_sizes(struct kunit *test)
 {
 	struct co_buddy *b = buddy_new(test, 0x100003, 3000);
 	unsigned long pfn[48], n, free = 3000;
-	struct co_buddy_stats st;
+	struct co_buddy_stats *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
 
+	KUNIT_ASSERT_NOT_NULL(test, st);
 	for (n = 1; n < ARRAY_SIZE(pfn); n++) {
 		KUNIT_ASSERT_EQ(test, co_buddy_alloc(b, n, 0, 0, &pfn[n]), 0);
 		free -= n;
 		KUNIT_EXPECT_EQ(test, co_buddy_free_pages(b), free);
 	}
 	KUNIT_EXPECT_EQ(test, co_buddy_check(b), 0);
-	co_buddy_get_stats(b, &st);
-	KUNIT_EXPECT_EQ(test, st.requested_bytes, st.granted_bytes);
-	KUNIT_EXPECT_EQ(test, st.nr_allocs, ARRAY_SIZE(pfn) - 1);
+	co_buddy_get_stats(b, st);
+	KUNIT_EXPECT_EQ(test, st->requested_bytes, st->granted_bytes);
+	KUNIT_EXPECT_EQ(test, st->nr_allocs, ARRAY_SIZE(pfn) - 1);
 	for (n = 3; n < ARRAY_SIZE(pfn); n += 2) {
 		KUNIT_EXPECT_EQ(test, co_buddy_free(b, pfn[n], n + 1), -EINVAL);
 		KUNIT_EXPECT_EQ(test, co_buddy_free(b, pfn[n], n - 1), -EINVAL);
@@ -281,9 +282,9 @@ static void buddy_test_exact_sizes(struct kunit *test)
 
 	/* byte sizes: waste < 1 page per allocation */
 	KUNIT_ASSERT_EQ(test, co_buddy_alloc_bytes(b, 5000, 0, 0, &pfn[0]), 0);
-	co_buddy_get_stats(b, &st);
-	KUNIT_EXPECT_EQ(test, st.requested_bytes, 5000);
-	KUNIT_EXPECT_EQ(test, st.granted_bytes, 2 * PAGE_SIZE);
+	co_buddy_get_stats(b, st);
+	KUNIT_EXPECT_EQ(test, st->requested_bytes, 5000);
+	KUNIT_EXPECT_EQ(test, st->granted_bytes, 2 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, co_buddy_check(b), 0);
 	KUNIT_EXPECT_EQ(test, co_buddy_free_bytes(b, pfn[0], 5000), 0);
 	KUNIT_EXPECT_EQ(test, co_buddy_alloc_bytes(b, 0, 0, 0, &pfn[0]),
@@ -373,15 +374,19 @@ static void buddy_test_limit(struct kunit *test)
 static void buddy_expect_invalid(struct kunit *test, struct co_buddy *b,
 				 unsigned long pfn, unsigned long nr)
 {
-	struct co_buddy_stats before, after;
+	struct co_buddy_stats *before, *after;
 
-	co_buddy_get_stats(b, &before);
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	co_buddy_get_stats(b, before);
 	KUNIT_EXPECT_EQ(test, co_buddy_free(b, pfn, nr), -EINVAL);
-	co_buddy_get_stats(b, &after);
-	KUNIT_EXPECT_EQ(test, after.nr_invalid, before.nr_invalid + 1);
-	KUNIT_EXPECT_EQ(test, after.free_pages, before.free_pages);
-	KUNIT_EXPECT_EQ(test, after.nr_allocs, before.nr_allocs);
-	KUNIT_EXPECT_EQ(test, after.requested_bytes, before.requested_bytes);
+	co_buddy_get_stats(b, after);
+	KUNIT_EXPECT_EQ(test, after->nr_invalid, before->nr_invalid + 1);
+	KUNIT_EXPECT_EQ(test, after->free_pages, before->free_pages);
+	KUNIT_EXPECT_EQ(test, after->nr_allocs, before->nr_allocs);
+	KUNIT_EXPECT_EQ(test, after->requested_bytes, before->requested_bytes);
 	KUNIT_EXPECT_EQ(test, co_buddy_check(b), 0);
 }
 

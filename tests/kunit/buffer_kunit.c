@@ -14,6 +14,7 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
+#include "carveout_kapi.h"
 #include "co_kunit.h"
 
 static int co_some_node(void)
@@ -217,6 +218,40 @@ static void co_buffer_dma_map_kill(struct kunit *test)
 	co_file_put(f);
 }
 
+static noinline void co_buffer_kapi_caller(struct kunit *test)
+{
+	struct carveout_buf *kb;
+	struct co_buffer *buf;
+	u8 *p;
+
+	kb = carveout_alloc(300, 0, co_some_node(), CARVEOUT_POLICY_STRICT, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kb));
+	buf = (struct co_buffer *)kb;
+	KUNIT_EXPECT_PTR_EQ(test, buf->owner, co_kernel_client);
+	KUNIT_EXPECT_EQ(test, carveout_nid(kb), co_some_node());
+	KUNIT_EXPECT_GE(test, carveout_size(kb), (size_t)300);
+	KUNIT_EXPECT_EQ(test, virt_to_phys(carveout_vaddr(kb)), carveout_phys(kb));
+	p = carveout_vaddr(kb);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0, carveout_size(kb)));
+	/* The call site is recorded by name. */
+	KUNIT_ASSERT_NOT_NULL(test, buf->caller_sym);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(buf->caller_sym,
+					   "co_buffer_kapi_caller"));
+	carveout_free(kb);
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(0, 0, 0, 0, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(4096, 3, 0, 0, 0)),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(4096, 0, 0,
+				CARVEOUT_POLICY_DEVICE, 0)), -EINVAL);
+}
+
+static void co_buffer_kapi(struct kunit *test)
+{
+	co_buffer_kapi_caller(test);
+}
+
 static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_pages_roundtrip),
 	KUNIT_CASE(co_buffer_zeroed),
@@ -226,6 +261,7 @@ static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_file_limit),
 	KUNIT_CASE(co_buffer_too_big),
 	KUNIT_CASE(co_buffer_dma_map_kill),
+	KUNIT_CASE(co_buffer_kapi),
 	{}
 };
 

@@ -132,6 +132,18 @@ static void test_dmabuf_outlives_file(void)
 	close(fd2);
 }
 
+/* Shows what debugfs says is still alive, to explain a failure. */
+static void dump_buffers(void)
+{
+	char line[256];
+	FILE *f = fopen("/sys/kernel/debug/carveout/buffers", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		tap_diag("%.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+}
+
 static void test_all_free(void)
 {
 	struct carveout_node_info nodes[16];
@@ -140,9 +152,11 @@ static void test_all_free(void)
 
 	n = co_nodes(fd, nodes, 16);
 	for (i = 0; i < n; i++) {
-		tap_ok(co_stats(fd, nodes[i].node, &s) == 0 &&
-		       s.free_bytes == s.region_bytes && s.nr_buffers == 0,
-		       "node %u: the whole region is free again", nodes[i].node);
+		if (!tap_ok(co_stats(fd, nodes[i].node, &s) == 0 &&
+			    s.free_bytes == s.region_bytes && s.nr_buffers == 0,
+			    "node %u: the whole region is free again (%llu buffers)",
+			    nodes[i].node, (unsigned long long)s.nr_buffers))
+			dump_buffers();
 		if (nodes[i].nr_pieces == 1 &&
 		    !(s.region_bytes & (s.region_bytes - 1)))
 			tap_ok(s.largest_free == s.region_bytes,

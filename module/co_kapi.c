@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveout: the in-kernel API (carveout_kapi.h).
+ *
+ * In-kernel buffers belong to one owner, the kernel client, created at
+ * load: it is exempt from the per-file and per-user limits, and its
+ * sub-page objects share that owner's slab caches (no userspace file can
+ * reach them).  struct carveout_buf is struct co_buffer; the caller of
+ * carveout_alloc() is recorded as a symbol string so that debugfs can name
+ * the call site even after the calling module is gone.
+ *
+ * Lock order: none of its own; see co_buffer.c.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/kallsyms.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <linux/carveout.h>
+
+#include "carveout.h"
+#include "carveout_kapi.h"
+
+struct co_file *co_kernel_client;
+EXPORT_SYMBOL_IF_KUNIT(co_kernel_client);
+
+static inline struct co_buffer *co_buf(const struct carveout_buf *buf)
+{
+	return (struct co_buffer *)buf;
+}
+
+/**
+ * carveout_alloc() - allocate a zeroed, physically contiguous buffer
+ * @size: bytes (> 0)
+ * @align: alignment in bytes, 0 or a power of two
+ * @nid: node for CARVEOUT_POLICY_STRICT and _PREFERRED
+ * @policy: CARVEOUT_POLICY_LOCAL, _STRICT or _PREFERRED
+ * @flags: CARVEOUT_ALLOC_* (cache mode, whole pages)
+ *
+ * Context: process context, sleeps.
+ * Return: the buffer, or an ERR_PTR (-EINVAL, -ENODEV, -ENOMEM).
+ */
+struct carveout_buf *carveout_alloc(size_t size, size_t align, int nid,
+				    u32 policy, u32 flags)
+{
+	struct co_alloc_req req = {
+		.size = size, .align = align, .nid = nid, .policy = policy,
+		.flags = flags, .caller = (void *)_RET_IP_,
+	};
+	struct co_buffer *buf;
+
+	might_sleep();
+	if (!size || (align & (align - 1)) || policy == CARVEOUT_POLICY_DEVICE ||
+	    policy > CARVEOUT_POLICY_MAX || (flags & ~CARVEOUT_ALLOC_FLAGS) ||
+	    (flags & CARVEOUT_ALLOC_CACHE_MASK) == CARVEOUT_ALLOC_CACHE_MASK)
+		return ERR_PTR(-EINVAL);
+	buf = co_buffer_alloc(co_kernel_client, &req);
+	return IS_ERR(buf) ? ERR_CAST(buf) : (struct carveout_buf *)buf;
+}
+EXPORT_SYMBOL_GPL(carveout_alloc);
+
+/**
+ * carveout_free() - drop the caller's buffer
+ * @buf: from carveout_alloc(); its DMA mappings are removed
+ *
+ * The memory goes back once exported dma-bufs of it are gone too.
+ *
+ * Context: process context, sleeps.
+ */
+void carveout_free(struct carveout_buf *buf)
+{
+	co_buffer_kill(co_buf(buf));
+	co_buffer_put(co_buf(buf));
+}
+EXPORT_SYMBOL_GPL(carveout_free);
+
+/**
+ * carveout_phys() - physical address of a buffer
+ * @buf: the buffer
+ *
+ * Context: any.
+ * Return: the physical address of its first byte.
+ */
+phys_addr_t carveout_phys(const struct carveout_buf *buf)
+{
+	return co_buf(buf)->phys;
+}
+EXPORT_SYMBOL_GPL(carveout_phys);
+
+/**
+ * carveout_vaddr() - kernel virtual address of a buffer
+ * @buf: the buffer
+ *
+ * Context: any.
+ * Return: its address in the kernel's linear mapping.
+ */
+void *carveout_vaddr(const struct carveout_buf *buf)
+{
+	return phys_to_virt(co_buf(buf)->phys);
+}
+EXPORT_SYMBOL_GPL(carveout_vaddr);
+
+/**
+ * carveout_size() - usable size of a buffer
+ * @buf: the buffer
+ *
+ * Context: any.
+ * Return: bytes reserved for it (at least what was asked for).
+ */
+size_t carveout_size(const struct carveout_buf *buf)
+{
+	return co_buf(buf)->granted;
+}
+EXPORT_SYMBOL_GPL(carveout_size);
+
+/**
+ * carveout_nid() - node a buffer sits on
+ * @buf: the buffer
+ *
+ * Context: any.
+ * Return: the NUMA node id.
+ */
+int carveout_nid(const struct carveout_buf *buf)
+{
+	return co_buf(buf)->node->nid;
+}
+EXPORT_SYMBOL_GPL(carveout_nid);
+
+/**
+ * carveout_map() - map a buffer for a device (streaming DMA)
+ * @buf: the buffer
+ * @dev: the device
+ * @dir: direction
+ * @addr: the address the device uses
+ *
+ * Context: process context.
+ * Return: 0 or a negative errno, see co_buffer_map().
+ */
+int carveout_map(struct carveout_buf *buf, struct device *dev,
+		 enum dma_data_direction dir, dma_addr_t *addr)
+{
+	return co_buffer_map(co_buf(buf), dev, dir, addr);
+}
+EXPORT_SYMBOL_GPL(carveout_map);
+
+/**
+ * carveout_unmap() - remove a mapping made by carveout_map()
+ * @buf: the buffer
+ * @dev: the device
+ * @addr: the address carveout_map() returned
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT when there is no such mapping.
+ */
+int carveout_unmap(struct carveout_buf *buf, struct device *dev,
+		   dma_addr_t addr)
+{
+	return co_buffer_unmap(co_buf(buf), dev, addr);
+}
+EXPORT_SYMBOL_GPL(carveout_unmap);
+
+/**
+ * carveout_export() - export a buffer as a dma-buf
+ * @buf: the buffer; the dma-buf keeps it alive
+ * @flags: O_RDWR / O_CLOEXEC for the dma-buf's file
+ *
+ * Context: process context.
+ * Return: the dma-buf, or an ERR_PTR.
+ */
+struct dma_buf *carveout_export(struct carveout_buf *buf, int flags)
+{
+	return co_buffer_export(co_buf(buf), flags);
+}
+EXPORT_SYMBOL_GPL(carveout_export);
+
+/**
+ * co_kapi_init() - create the kernel client
+ *
+ * Context: module load.
+ * Return: 0 or -ENOMEM.
+ */
+int co_kapi_init(void)
+{
+	co_kernel_client = co_file_create();
+	if (!co_kernel_client)
+		return -ENOMEM;
+	co_kernel_client->kernel = true;
+	co_kernel_client->pid = 0;
+	strscpy(co_kernel_client->comm, "kernel", sizeof(co_kernel_client->comm));
+	return 0;
+}
+
+/**
+ * co_kapi_exit() - drop the kernel client
+ *
+ * Context: module unload; every in-kernel buffer is gone (their users
+ * depend on this module).
+ */
+void co_kapi_exit(void)
+{
+	co_file_put(co_kernel_client);
+}

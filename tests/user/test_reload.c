@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module lifetime and security: unload refused while a file, a mapping or
+ * a dma-buf is alive; 50 load/use/unload cycles with MemFree back at its
+ * baseline; allocation failures injected during load (failslab,
+ * fail_page_alloc) fail the load cleanly; an unprivileged user with the
+ * device group cannot see physical addresses, exceed its quota or reach
+ * another file's handles, and gets only zeroed memory.
+ *
+ * The module is left loaded as the runner loaded it (size=128M).
+ */
+#define _GNU_SOURCE
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "co_test.h"
+#include "tap.h"
+
+#define KO		"/lib/carveout/carveout.ko"
+#define ARGS		"size=128M"
+#define TESTER_UID	1000
+#define TESTER_GID	1000
+
+static int load(const char *params)
+{
+	int fd = open(KO, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	close(fd);
+	return ret;
+}
+
+static int unload(void)
+{
+	return syscall(SYS_delete_module, "carveout", O_NONBLOCK);
+}
+
+static int loaded(void)
+{
+	return access("/sys/module/carveout", F_OK) == 0;
+}
+
+static long meminfo(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key) + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static void test_refuse_unload(void)
+{
+	struct carveout_alloc a;
+	int fd, dfd;
+	void *p;
+
+	fd = co_open();
+	tap_ok(fd >= 0, "open the device");
+	tap_ok(unload() == -1 && (errno == EWOULDBLOCK || errno == EBUSY),
+	       "unload refused while a file is open (%s)", strerror(errno));
+	co_alloc_simple(fd, 8192, &a);
+	p = co_mmap(fd, &a);
+	tap_ok(co_export(fd, a.handle, &dfd) == 0, "export a dma-buf");
+	close(fd);
+	tap_ok(p && unload() == -1 && loaded(),
+	       "unload refused while a mapping and a dma-buf are alive");
+	munmap(p, 8192);
+	tap_ok(unload() == -1 && loaded(),
+	       "unload refused while a dma-buf is alive");
+	close(dfd);
+	tap_ok(unload() == 0 && !loaded(), "unload once everything is gone");
+}
+
+static void test_cycles(void)
+{
+	long base, now, worst = 0;
+	struct carveout_alloc a;
+	int i, ok = 1, fd;
+	void *p;
+
+	base = meminfo("MemFree:");
+	for (i = 0; i < 50 && ok; i++) {
+		if (load(ARGS)) {
+			tap_diag("cycle %d: load failed: %s", i, strerror(errno));
+			ok = 0;
+			break;
+		}
+		fd = co_open();
+		if (fd < 0 || co_alloc_simple(fd, 1 << 20, &a) ||
+		    !(p = co_mmap(fd, &a))) {
+			tap_diag("cycle %d: use failed: %s", i, strerror(errno));
+			ok = 0;
+		} else {
+			memset(p, i, 1 << 20);
+			munmap(p, 1 << 20);
+		}
+		if (fd >= 0)
+			close(fd);
+		if (unload()) {
+			tap_diag("cycle %d: unload failed: %s", i, strerror(errno));
+			ok = 0;
+		}
+		now = meminfo("MemFree:");
+		if (base - now > worst)
+			worst = base - now;
+	}
+	tap_ok(ok && i == 50, "50 load/use/unload cycles (%d done)", i);
+	now = meminfo("MemFree:");
+	/*
+	 * The regions are 2 x 128 MiB; what else moves (KASAN's quarantine,
+	 * slab caches) stays well below one region.
+	 */
+	tap_ok(base - now < 32 * 1024,
+	       "MemFree back at its baseline (%ld kB then %ld kB, worst -%ld kB)",
+	       base, now, worst);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fputs(s, f);
+	return fclose(f);
+}
+
+static void knob(const char *dir, const char *name, const char *val)
+{
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	write_str(path, val);
+}
+
+/*
+ * Fail one allocation of this task during a load, at a different point
+ * each time: every @interval-th allocation fails, @interval = 1, 2, ...
+ */
+static void test_fault_injection(const char *name)
+{
+	int n, failed = 0, clean = 1, passed = 0;
+	char dir[128], val[16];
+
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/%s", name);
+	if (access(dir, F_OK)) {
+		tap_skip("no fault injection in this kernel", "%s during load",
+			 name);
+		return;
+	}
+	knob(dir, "task-filter", "Y");
+	knob(dir, "probability", "100");
+	knob(dir, "verbose", "0");
+	knob(dir, "ignore-gfp-wait", "N");
+	if (!strcmp(name, "fail_page_alloc"))
+		knob(dir, "min-order", "0");
+	write_str("/proc/self/make-it-fail", "1");
+	for (n = 1; n <= 40; n++) {
+		snprintf(val, sizeof(val), "%d", n);
+		knob(dir, "interval", val);
+		knob(dir, "times", "1");
+		if (load(ARGS) == 0) {
+			passed++;
+			if (unload())
+				clean = 0;
+		} else {
+			failed++;
+			if (loaded())
+				clean = 0;
+		}
+	}
+	write_str("/proc/self/make-it-fail", "0");
+	knob(dir, "probability", "0");
+	knob(dir, "times", "0");
+	tap_diag("%s: %d of 40 loads failed by injection, %d loaded", name,
+		 failed, passed);
+	tap_ok(failed > 0, "%s: injected failures make the load fail", name);
+	tap_ok(clean, "%s: a failed load leaves nothing loaded", name);
+	tap_ok(load(ARGS) == 0 && loaded() && unload() == 0,
+	       "%s: a normal load works afterwards", name);
+}
+
+/* Runs @fn as the unprivileged tester in the device group. */
+static int as_tester(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		gid_t g = TESTER_GID;
+
+		if (setgroups(1, &g) || setgid(TESTER_GID) ||
+		    setuid(TESTER_UID))
+			_exit(90);
+		_exit(fn());
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+static int tester_open(void)
+{
+	int fd = co_open();
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	return errno == EACCES ? 1 : 2;
+}
+
+static uint32_t root_handle;
+
+static int tester_use(void)
+{
+	struct carveout_info info;
+	struct carveout_alloc a, b;
+	unsigned char *p;
+	size_t i;
+	int fd = co_open();
+
+	if (fd < 0)
+		return 10;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	if (ioctl(fd, CARVEOUT_IOC_INFO, &info) || (info.caps & CARVEOUT_CAP_PHYS))
+		return 11;
+	if (co_alloc_simple(fd, 1 << 20, &a) || a.phys_addr)
+		return 12;
+	p = co_mmap(fd, &a);
+	if (!p)
+		return 13;
+	for (i = 0; i < a.granted; i++)
+		if (p[i])
+			return 14;
+	/* The quota (user_limit 2 MiB) stops the tester. */
+	if (co_alloc_simple(fd, 2 << 20, &b) == 0 || errno != EDQUOT)
+		return 15;
+	/* Another file's handle (root's) is out of reach. */
+	if (co_free(fd, root_handle) == 0 || errno != ENOENT)
+		return 16;
+	return 0;
+}
+
+static void test_security(void)
+{
+	struct carveout_alloc a;
+	struct stat st;
+	unsigned char *p;
+	char params[64];
+	int fd, r;
+
+	tap_ok(load(ARGS) == 0, "load with default permissions");
+	tap_ok(stat(CO_DEV, &st) == 0 && (st.st_mode & 0777) == 0600,
+	       "/dev/carveout is 0600 by default");
+	r = as_tester(tester_open);
+	tap_ok(r == 1, "an unprivileged user cannot open it (EACCES) (%d)", r);
+	tap_ok(unload() == 0, "unload");
+
+	snprintf(params, sizeof(params), "%s group=%d user_limit=%d", ARGS,
+		 TESTER_GID, 2 << 20);
+	tap_ok(load(params) == 0, "load with group=%d user_limit=2M", TESTER_GID);
+	tap_ok(stat(CO_DEV, &st) == 0 && (st.st_mode & 0777) == 0660 &&
+	       st.st_gid == TESTER_GID, "/dev/carveout is 0660, group %d",
+	       TESTER_GID);
+
+	/* Root leaves a secret in freed memory and keeps a handle open. */
+	fd = co_open();
+	co_alloc_simple(fd, 1 << 20, &a);
+	p = co_mmap(fd, &a);
+	if (p) {
+		memset(p, 0xee, a.granted);
+		munmap(p, a.granted);
+	}
+	co_free(fd, a.handle);
+	co_alloc_simple(fd, 4096, &a);
+	root_handle = a.handle;
+	r = as_tester(tester_use);
+	tap_ok(r == 0,
+	       "group member: no physical addresses, zeroed memory, quota, no foreign handles (%d)",
+	       r);
+	close(fd);
+	tap_ok(unload() == 0, "unload");
+}
+
+int main(void)
+{
+	tap_plan_begin("carveout module lifetime and security");
+	if (!loaded())
+		tap_bail("carveout is not loaded");
+	test_refuse_unload();
+	if (loaded())
+		tap_bail("carveout still loaded; cannot go on");
+	test_cycles();
+	test_fault_injection("failslab");
+	test_fault_injection("fail_page_alloc");
+	test_security();
+	tap_ok(load(ARGS) == 0 && loaded(), "load again as the runner had it");
+	return tap_finish();
+}

@@ -8,6 +8,7 @@
 #   make vm-shell         interactive shell in the test VM with carveout loaded
 #   make install          modules_install + userspace install
 #   make dkms-install     register, build and install through DKMS
+#   make bench            benchmarks against the kernel's allocators, in the VM
 #   make harness          allocator core tests on the host (ASan/UBSan)
 #   make fuzz             longer libFuzzer run of the allocator core
 #   make hbench           allocator core micro-benchmark on the host
@@ -17,7 +18,7 @@ PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 .PHONY: all modules modules_install userspace install dkms-install \
-	dkms-uninstall clean check demo vm-shell harness fuzz hbench
+	dkms-uninstall clean check demo vm-shell bench harness fuzz hbench
 
 all: modules
 
@@ -60,6 +61,9 @@ demo:
 
 vm-shell:
 	@bash tests/vm/demo.sh --shell
+
+bench:
+	@bash tests/bench/run.sh
 
 harness:
 	$(MAKE) -C tests/harness check

@@ -3,9 +3,9 @@
  * carveout: the in-kernel API (carveout_kapi.h).
  *
  * In-kernel buffers belong to one owner, the kernel client, created at
- * load: it is exempt from the per-file and per-user limits, and its
- * sub-page objects share that owner's slab caches (no userspace file can
- * reach them).  struct carveout_buf is struct co_buffer; the caller of
+ * load and exempt from the per-file and per-user limits.  They are whole
+ * pages: the client lives as long as the module, so slab caches of its own
+ * would pin pages of the region for good.  struct carveout_buf is struct co_buffer; the caller of
  * carveout_alloc() is recorded as a symbol string so that debugfs can name
  * the call site even after the calling module is gone.
  *
@@ -37,7 +37,7 @@ static inline struct co_buffer *co_buf(const struct carveout_buf *buf)
  * @align: alignment in bytes, 0 or a power of two
  * @nid: node for CARVEOUT_POLICY_STRICT and _PREFERRED
  * @policy: CARVEOUT_POLICY_LOCAL, _STRICT or _PREFERRED
- * @flags: CARVEOUT_ALLOC_* (cache mode, whole pages)
+ * @flags: CARVEOUT_ALLOC_* cache mode; buffers are always whole pages
  *
  * Context: process context, sleeps.
  * Return: the buffer, or an ERR_PTR (-EINVAL, -ENODEV, -ENOMEM).
@@ -47,7 +47,8 @@ struct carveout_buf *carveout_alloc(size_t size, size_t align, int nid,
 {
 	struct co_alloc_req req = {
 		.size = size, .align = align, .nid = nid, .policy = policy,
-		.flags = flags, .caller = (void *)_RET_IP_,
+		.flags = flags | CARVEOUT_ALLOC_PAGES,
+		.caller = (void *)_RET_IP_,
 	};
 	struct co_buffer *buf;
 

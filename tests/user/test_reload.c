@@ -146,51 +146,147 @@ static void knob(const char *dir, const char *name, const char *val)
 	write_str(path, val);
 }
 
-/*
- * Fail one allocation of this task during a load, at a different point
- * each time: every @interval-th allocation fails, @interval = 1, 2, ...
- */
-static void test_fault_injection(const char *name)
-{
-	int n, failed = 0, clean = 1, passed = 0;
-	char dir[128], val[16];
+static int nth_fd = -1;
 
-	snprintf(dir, sizeof(dir), "/sys/kernel/debug/%s", name);
-	if (access(dir, F_OK)) {
-		tap_skip("no fault injection in this kernel", "%s during load",
-			 name);
-		return;
-	}
-	knob(dir, "task-filter", "Y");
-	knob(dir, "probability", "100");
-	knob(dir, "verbose", "0");
-	knob(dir, "ignore-gfp-wait", "N");
-	if (!strcmp(name, "fail_page_alloc"))
-		knob(dir, "min-order", "0");
-	write_str("/proc/self/make-it-fail", "1");
-	for (n = 1; n <= 40; n++) {
-		snprintf(val, sizeof(val), "%d", n);
-		knob(dir, "interval", val);
-		knob(dir, "times", "1");
-		if (load(ARGS) == 0) {
-			passed++;
+/*
+ * Arms the task's fail-nth counter: the @n-th fault-injection point this
+ * thread reaches fails.  Returns the counter after the operation: 0 when
+ * the failure was injected.
+ */
+static int nth_arm(int n)
+{
+	char v[16];
+	int len = snprintf(v, sizeof(v), "%d", n);
+
+	return pwrite(nth_fd, v, len, 0) == len ? 0 : -1;
+}
+
+static int nth_left(void)
+{
+	char v[16] = "";
+
+	if (pread(nth_fd, v, sizeof(v) - 1, 0) <= 0)
+		return -1;
+	return atoi(v);
+}
+
+static int nth_disarm(void)
+{
+	int left = nth_left();
+
+	nth_arm(0);
+	return left;
+}
+
+/*
+ * Fails each slab allocation of a module load in turn (fail-nth with
+ * failslab), until the load gets through without reaching the armed one.
+ */
+static void test_fault_load(void)
+{
+	int n, injected = 0, failed = 0, clean = 1, done = 0, fd;
+
+	for (n = 1; n <= 400 && !done; n++) {
+		fd = open(KO, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			break;
+		nth_arm(n);
+		if (syscall(SYS_finit_module, fd, ARGS, 0) == 0) {
+			if (nth_disarm() != 0)
+				done = 1;	/* the load needed fewer */
+			else
+				injected++;
 			if (unload())
 				clean = 0;
 		} else {
+			nth_disarm();
+			injected++;
 			failed++;
 			if (loaded())
 				clean = 0;
 		}
+		close(fd);
 	}
-	write_str("/proc/self/make-it-fail", "0");
-	knob(dir, "probability", "0");
-	knob(dir, "times", "0");
-	tap_diag("%s: %d of 40 loads failed by injection, %d loaded", name,
-		 failed, passed);
-	tap_ok(failed > 0, "%s: injected failures make the load fail", name);
-	tap_ok(clean, "%s: a failed load leaves nothing loaded", name);
-	tap_ok(load(ARGS) == 0 && loaded() && unload() == 0,
-	       "%s: a normal load works afterwards", name);
+	tap_diag("load: %d failures injected, %d loads failed cleanly, %d survived",
+		 injected, failed, injected - failed);
+	tap_ok(done, "every allocation point of a load was failed in turn (%d)",
+	       n - 1);
+	tap_ok(failed > 0, "injected failures make the load fail");
+	tap_ok(clean, "each failed load left nothing loaded");
+}
+
+/* Fails each slab allocation of ALLOC, MAP and EXPORT in turn. */
+static void test_fault_ioctls(void)
+{
+	int n, op, injected = 0, errs = 0, bad = 0, fd, dfd = -1, ret;
+	struct carveout_alloc a;
+	struct carveout_map m;
+	struct carveout_stats s;
+
+	tap_ok(load(ARGS) == 0, "load for ioctl fault injection");
+	fd = co_open();
+	for (op = 0; op < 3; op++) {
+		for (n = 1; n <= 50; n++) {
+			a.handle = 0;
+			if (op > 0 && co_alloc_simple(fd, 64 << 10, &a)) {
+				bad++;
+				break;
+			}
+			nth_arm(n);
+			if (op == 0)
+				ret = co_alloc_simple(fd, 64 << 10, &a);
+			else if (op == 1)
+				ret = co_map(fd, a.handle, CO_EDU_PCI, 0, &m);
+			else
+				ret = co_export(fd, a.handle, &dfd);
+			if (nth_disarm() != 0) {
+				if (ret == 0 && op == 2)
+					close(dfd);
+				if (a.handle)
+					co_free(fd, a.handle);
+				break;	/* the call needed fewer */
+			}
+			injected++;
+			if (ret) {
+				errs++;
+				if (errno != ENOMEM)
+					bad++;
+			} else if (op == 2) {
+				close(dfd);
+			}
+			if (a.handle && (ret == 0 || op > 0))
+				co_free(fd, a.handle);
+		}
+	}
+	close(fd);
+	fd = co_open();
+	ret = co_stats(fd, 0, &s);
+	close(fd);
+	tap_diag("ioctls: %d failures injected, %d calls failed", injected, errs);
+	tap_ok(injected > 0 && errs > 0, "injected failures reach the ioctls");
+	tap_ok(!bad, "each failed call reports ENOMEM");
+	tap_ok(ret == 0 && s.free_bytes == s.region_bytes,
+	       "nothing leaked: node 0 entirely free");
+	tap_ok(unload() == 0, "unload after the injected failures");
+}
+
+static void test_fault_injection(void)
+{
+	const char *fs = "/sys/kernel/debug/failslab";
+
+	nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (nth_fd < 0 || access(fs, F_OK)) {
+		tap_skip("no fail-nth/failslab in this kernel",
+			 "fault injection during load and ioctls");
+		return;
+	}
+	/* Sleeping allocations too; no messages (they look like splats). */
+	knob(fs, "ignore-gfp-wait", "N");
+	knob(fs, "verbose", "0");
+	test_fault_load();
+	test_fault_ioctls();
+	knob(fs, "ignore-gfp-wait", "Y");
+	close(nth_fd);
 }
 
 /* Runs @fn as the unprivileged tester in the device group. */
@@ -306,8 +402,7 @@ int main(void)
 	if (loaded())
 		tap_bail("carveout still loaded; cannot go on");
 	test_cycles();
-	test_fault_injection("failslab");
-	test_fault_injection("fail_page_alloc");
+	test_fault_injection();
 	test_security();
 	tap_ok(load(ARGS) == 0 && loaded(), "load again as the runner had it");
 	return tap_finish();

@@ -32,6 +32,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -226,6 +227,37 @@ struct co_alloc_req {
 	struct device *dev;
 	void *caller;
 };
+
+/* co_fault.c: fault injection at the module's allocation points. */
+#ifdef CONFIG_FAULT_INJECTION
+bool co_should_fail(size_t size);
+int co_fault_init(void);
+void co_fault_debugfs(struct dentry *parent);
+#else
+static inline bool co_should_fail(size_t size)
+{
+	return false;
+}
+
+static inline int co_fault_init(void)
+{
+	return 0;
+}
+
+static inline void co_fault_debugfs(struct dentry *parent)
+{
+}
+#endif
+
+static inline void *co_kzalloc(size_t size, gfp_t gfp)
+{
+	return co_should_fail(size) ? NULL : kzalloc(size, gfp);
+}
+
+static inline void *co_kcalloc(size_t n, size_t size, gfp_t gfp)
+{
+	return co_should_fail(n * size) ? NULL : kcalloc(n, size, gfp);
+}
 
 /* co_region.c */
 extern struct co_node *co_nodes[MAX_NUMNODES];

@@ -93,7 +93,7 @@ static struct co_user *co_user_get(kuid_t uid)
 	u = xa_load(&co_users, key);
 	if (u)
 		return u;
-	u = kzalloc(sizeof(*u), GFP_KERNEL);
+	u = co_kzalloc(sizeof(*u), GFP_KERNEL);
 	if (!u)
 		return NULL;
 	u->uid = uid;
@@ -136,10 +136,10 @@ struct co_file *co_file_create(void)
 {
 	struct co_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	f = co_kzalloc(sizeof(*f), GFP_KERNEL);
 	if (!f)
 		return NULL;
-	f->slab = kcalloc(nr_node_ids, sizeof(*f->slab), GFP_KERNEL);
+	f->slab = co_kcalloc(nr_node_ids, sizeof(*f->slab), GFP_KERNEL);
 	f->user = co_user_get(current_uid());
 	if (!f->slab || !f->user) {
 		kfree(f->slab);
@@ -466,7 +466,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	if (!co_charge(f, charge))
 		return ERR_PTR(-EDQUOT);
 
-	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = co_kzalloc(sizeof(*buf), GFP_KERNEL);
 	if (!buf) {
 		co_uncharge(f, charge);
 		return ERR_PTR(-ENOMEM);
@@ -662,7 +662,7 @@ int co_buffer_map(struct co_buffer *buf, struct device *dev,
 			&buf->phys, dma_get_mask(dev));
 		return -ERANGE;
 	}
-	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	m = co_kzalloc(sizeof(*m), GFP_KERNEL);
 	if (!m)
 		return -ENOMEM;
 	mutex_lock(&buf->lock);
@@ -852,7 +852,7 @@ static int co_dmabuf_attach(struct dma_buf *dmabuf,
 	u64 done = 0, len;
 	int ret;
 
-	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	a = co_kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
 	nents = DIV_ROUND_UP_ULL(buf->granted, CO_SG_CHUNK);
@@ -1000,6 +1000,8 @@ struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags)
 	exp.size = buf->slab ? buf->granted : co_buffer_span(buf) << PAGE_SHIFT;
 	exp.flags = flags;
 	exp.priv = buf;
+	if (co_should_fail(exp.size))
+		return ERR_PTR(-ENOMEM);
 	co_buffer_get(buf);
 	dmabuf = dma_buf_export(&exp);
 	if (IS_ERR(dmabuf))

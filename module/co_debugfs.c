@@ -5,6 +5,7 @@
  *   summary            regions, totals, limits
  *   buffers            every live buffer: node, size, owner, mode, mappings
  *   callers            live in-kernel buffers by allocation call site
+ *   fail/              fault injection attribute (CONFIG_FAULT_INJECTION)
  *   node<N>/buddyinfo  free blocks per order and piece (as /proc/buddyinfo)
  *   node<N>/slabinfo   per owner and size class: objects and slabs
  *   node<N>/fragmentation  unusable-free index per order (as
@@ -249,6 +250,7 @@ void co_debugfs_init(void)
 			    &co_buffers_fops);
 	debugfs_create_file("callers", 0400, co_debugfs_root, NULL,
 			    &co_callers_fops);
+	co_fault_debugfs(co_debugfs_root);
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
 		struct co_node *cn = co_nodes[nid];
 

@@ -19,6 +19,9 @@ static int __init co_init(void)
 {
 	int ret;
 
+	ret = co_fault_init();
+	if (ret)
+		return ret;
 	ret = co_regions_init();
 	if (ret)
 		return ret;

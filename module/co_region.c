@@ -167,7 +167,8 @@ static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 			if (fatal_signal_pending(current))
 				return -EINTR;
 			cond_resched();
-			if (!co_range_usable(zone, start, nr))
+			if (!co_range_usable(zone, start, nr) ||
+			    co_should_fail(nr << PAGE_SHIFT))
 				goto next;
 			if (!alloc_contig_range(start, start + nr,
 						MIGRATE_MOVABLE,
@@ -189,6 +190,8 @@ static int co_piece_init(struct co_node *cn, unsigned long pfn,
 	struct co_piece *p = &cn->pieces[cn->nr_pieces];
 	int ret;
 
+	if (co_should_fail(nr))
+		return -ENOMEM;
 	ret = co_buddy_init(&p->buddy, pfn, nr);
 	if (ret)
 		return ret;
@@ -222,10 +225,10 @@ static struct co_node *co_node_get(int nid)
 
 	if (cn)
 		return cn;
-	cn = kzalloc(sizeof(*cn), GFP_KERNEL);
+	cn = co_kzalloc(sizeof(*cn), GFP_KERNEL);
 	if (!cn)
 		return NULL;
-	cn->pieces = kcalloc(CO_MAX_PIECES, sizeof(*cn->pieces), GFP_KERNEL);
+	cn->pieces = co_kcalloc(CO_MAX_PIECES, sizeof(*cn->pieces), GFP_KERNEL);
 	if (!cn->pieces) {
 		kfree(cn);
 		return NULL;
@@ -349,7 +352,7 @@ int co_regions_init(void)
 		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
 		return -EINVAL;
 	}
-	sizes = kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
+	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
 	if (!sizes)
 		return -ENOMEM;
 	if (nodes) {

@@ -2,8 +2,8 @@
 /*
  * Module lifetime and security: unload refused while a file, a mapping or
  * a dma-buf is alive; 50 load/use/unload cycles with MemFree back at its
- * baseline; allocation failures injected during load (failslab,
- * fail_page_alloc) fail the load cleanly; an unprivileged user with the
+ * baseline; allocation failures injected during load (the module's own
+ * fault attribute) and in ioctls (failslab, fail-nth) fail cleanly; an unprivileged user with the
  * device group cannot see physical addresses, exceed its quota or reach
  * another file's handles, and gets only zeroed memory.
  *
@@ -178,39 +178,50 @@ static int nth_disarm(void)
 	return left;
 }
 
+static int fail_times_left(void)
+{
+	char v[16] = "";
+	FILE *f = fopen("/sys/kernel/debug/carveout/fail/times", "r");
+
+	if (!f)
+		return -1;
+	if (!fgets(v, sizeof(v), f))
+		v[0] = 0;
+	fclose(f);
+	return atoi(v);
+}
+
 /*
- * Fails each slab allocation of a module load in turn (fail-nth with
- * failslab), until the load gets through without reaching the armed one.
+ * Fails each of the module's allocations during a load in turn
+ * (carveout.fail_alloc=N,100,0,1 fails the Nth), until a load gets
+ * through without reaching the armed one.  Small regions keep it quick.
  */
 static void test_fault_load(void)
 {
-	int n, injected = 0, failed = 0, clean = 1, done = 0, fd;
+	int n, injected = 0, failed = 0, clean = 1, done = 0;
+	char params[96];
 
-	for (n = 1; n <= 400 && !done; n++) {
-		fd = open(KO, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			break;
-		nth_arm(n);
-		if (syscall(SYS_finit_module, fd, ARGS, 0) == 0) {
-			if (nth_disarm() != 0)
+	for (n = 1; n <= 300 && !done; n++) {
+		snprintf(params, sizeof(params),
+			 "nodes=0:8M,1:8M min_piece=2M fail_alloc=%d,100,0,1", n);
+		if (load(params) == 0) {
+			if (fail_times_left() != 0)
 				done = 1;	/* the load needed fewer */
 			else
 				injected++;
 			if (unload())
 				clean = 0;
 		} else {
-			nth_disarm();
 			injected++;
 			failed++;
 			if (loaded())
 				clean = 0;
 		}
-		close(fd);
 	}
 	tap_diag("load: %d failures injected, %d loads failed cleanly, %d survived",
 		 injected, failed, injected - failed);
-	tap_ok(done, "every allocation point of a load was failed in turn (%d)",
-	       n - 1);
+	tap_ok(done, "each of the load's %d allocation points failed in turn",
+	       n - 2);
 	tap_ok(failed > 0, "injected failures make the load fail");
 	tap_ok(clean, "each failed load left nothing loaded");
 }
@@ -280,10 +291,10 @@ static void test_fault_injection(void)
 			 "fault injection during load and ioctls");
 		return;
 	}
+	test_fault_load();
 	/* Sleeping allocations too; no messages (they look like splats). */
 	knob(fs, "ignore-gfp-wait", "N");
 	knob(fs, "verbose", "0");
-	test_fault_load();
 	test_fault_ioctls();
 	knob(fs, "ignore-gfp-wait", "Y");
 	close(nth_fd);

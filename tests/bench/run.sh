@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: carveout against the kernel's allocators.
+#
+#  1. builds carveout's modules, the benchmark modules (tests/bench/kmod,
+#     allocator core compiled in) and the static userspace tool against the
+#     stock Debian kernel (non-debug, as users run it);
+#  2. runs the host part (fragmentation traces, metadata: tests/bench/host);
+#  3. boots the QEMU VM of tests/vm/run-vm.sh twice: intel-iommu translating
+#     (all in-kernel and userspace benchmarks, idle and after fragmenting
+#     memory) and with intel_iommu=off (DMA MAP/UNMAP without translation);
+#  4. writes build/bench/report.md, results.csv and SVG plots.
+#
+# Environment: BENCH_KVER (default 6.1.0-56-amd64, else the newest stock
+# kernel), COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../vm/lib.sh
+. "$here/../vm/lib.sh"
+
+out=$build/bench
+bash "$here/install-deps.sh"
+
+kver=${BENCH_KVER:-6.1.0-56-amd64}
+if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
+	kver=$(stock_kver) || { echo "bench: no stock kernel with headers" >&2; exit 1; }
+fi
+kdir=/lib/modules/$kver/build
+kernel=/boot/vmlinuz-$kver
+mkdir -p "$out"
+t_start=$(date +%s)
+
+log "bench: building carveout for $kver"
+build_modules bench/carveout "$kdir"
+co=$build/bench/carveout
+
+log "bench: building the benchmark modules"
+kb=$out/kmod
+rm -rf "$kb"
+mkdir -p "$kb/module"
+cp "$here"/kmod/* "$kb/"
+cp "$top"/module/co_buddy.c "$top"/module/co_slab.c "$top"/module/*.h "$kb/module/"
+cp -r "$top/uapi" "$kb/"
+if ! make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
+		modules >"$kb/build.log" 2>&1 ||
+		grep -E '(warning|error):' "$kb/build.log"; then
+	tail -n 40 "$kb/build.log"
+	exit 1
+fi
+
+log "bench: building the userspace tool"
+gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
+	-o "$out/cobench-user" "$here/user/cobench-user.c"
+
+log "bench: host part (fragmentation traces, metadata)"
+mkdir -p "$out/host"
+gcc -std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-sign-compare -Wno-missing-field-initializers \
+	-I"$top/tests/harness" -include co_internal.h -DKBUILD_MODNAME='"carveout"' \
+	-o "$out/host/frag" "$top/module/co_buddy.c" "$top/module/co_slab.c" \
+	"$top/tests/harness/shim.c" "$here/host/frag.c" -lpthread -lm
+"$out/host/frag" >"$out/host.txt"
+
+log "bench: packing the initramfs"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout}
+cp /bin/busybox "$root/bin/busybox"
+install -m 0755 "$here/vm/init" "$root/init"
+install -m 0755 "$here/vm/bench-vm.sh" "$root/lib/carveout/"
+cp "$co/ko/carveout.ko" "$kb/co_bench.ko" "$kb/co_bench_pin.ko" \
+	"$out/cobench-user" "$root/lib/carveout/"
+printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+	gzip -1 >"$out/initramfs.cpio.gz"
+
+reps=${COBENCH_REPS:-7}
+run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
+	local name=$1 tmo=$2 extra=$3
+	log "bench: VM '$name' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $out/vm-$name/console.log)"
+	bash "$top/tests/vm/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
+		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps $extra" || true
+	if ! grep -q '^END' "$out/vm-$name/results.tap" 2>/dev/null; then
+		echo "bench: VM '$name' did not finish; last console lines:" >&2
+		tail -n 30 "$out/vm-$name/console.log" >&2
+		return 1
+	fi
+}
+run_vm main 900 ""
+if [ -z "${BENCH_SKIP_DIRECT:-}" ]; then
+	run_vm direct 300 "intel_iommu=off" || true
+fi
+
+host_desc="$(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$here/report.py" --out "$out" --kernel "$kver" --host "$host_desc" \
+	--elapsed $(( $(date +%s) - t_start )) \
+	"$out/vm-main/results.tap" "$out/vm-direct/results.tap" "$out/host.txt"
+log "bench: report in $out/report.md ($out/results.csv, $out/*.svg)"

@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cobench-user - carveout's userspace benchmarks, run inside the bench VM.
+ *
+ *   cobench-user user REPS          ALLOC + mmap + first touch + munmap +
+ *                                   FREE, 4 KiB / 1 MiB / 64 MiB, against
+ *                                   DMA_HEAP_IOCTL_ALLOC on
+ *                                   /dev/dma_heap/system (n/a if absent)
+ *                                   and anonymous mmap (a reference only:
+ *                                   not contiguous)
+ *   cobench-user map REPS LABEL     MAP + UNMAP of a 4 KiB and a 2 MiB
+ *                                   buffer for 0000:00:03.0 (QEMU's edu)
+ *   cobench-user frag FILE_MB LOCK_MB READY_FILE
+ *                                   fill FILE_MB of tmpfs page cache, mlock
+ *                                   LOCK_MB of anonymous memory and unmap
+ *                                   every other page of it, touch
+ *                                   READY_FILE, then sleep until killed
+ *
+ * Output lines (same format as co_bench.ko, see tests/bench/report.py):
+ *   R part=P name=N impl=I thr=1 rep=K tot=NS n=OPS ok=OK fail=F
+ *   NA part=P name=N impl=I reason=...
+ * Every call is checked; failed operations are counted in fail=.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/carveout.h>
+
+/* <linux/dma-heap.h>, absent from some libc header sets */
+struct cb_dma_heap_allocation_data {
+	uint64_t len;
+	uint32_t fd;
+	uint32_t fd_flags;
+	uint64_t heap_flags;
+};
+#define CB_DMA_HEAP_IOCTL_ALLOC \
+	_IOWR('H', 0x0, struct cb_dma_heap_allocation_data)
+
+#define EDU_DEV "0000:00:03.0"
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + t.tv_nsec;
+}
+
+static long page_size;
+
+/* Write one byte in every page: the first touch. */
+static void touch(volatile char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += page_size)
+		p[i] = 1;
+}
+
+static int co_fd = -1;
+
+static int co_alloc(size_t len, uint32_t *handle, uint64_t *off, uint32_t *pgoff)
+{
+	struct carveout_alloc a = {
+		.size = sizeof(a), .length = len,
+		.policy = CARVEOUT_POLICY_LOCAL,
+	};
+
+	if (ioctl(co_fd, CARVEOUT_IOC_ALLOC, &a))
+		return -errno;
+	*handle = a.handle;
+	*off = a.mmap_offset;
+	if (pgoff)
+		*pgoff = a.page_offset;
+	return 0;
+}
+
+static int co_free(uint32_t handle)
+{
+	struct carveout_handle h = { .size = sizeof(h), .handle = handle };
+
+	return ioctl(co_fd, CARVEOUT_IOC_FREE, &h) ? -errno : 0;
+}
+
+/* One ALLOC + mmap + touch + munmap + FREE; 0 on success. */
+static int op_carveout(size_t len)
+{
+	uint32_t h;
+	uint64_t off;
+	void *p;
+	int bad = 0;
+
+	if (co_alloc(len, &h, &off, NULL))
+		return -1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, co_fd, off);
+	if (p == MAP_FAILED) {
+		bad = 1;
+	} else {
+		touch(p, len);
+		bad |= munmap(p, len) != 0;
+	}
+	bad |= co_free(h) != 0;
+	return bad ? -1 : 0;
+}
+
+static int heap_fd = -1;
+
+static int op_dmaheap(size_t len)
+{
+	struct cb_dma_heap_allocation_data d = {
+		.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
+	};
+	void *p;
+	int bad = 0;
+
+	if (ioctl(heap_fd, CB_DMA_HEAP_IOCTL_ALLOC, &d))
+		return -1;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);
+	if (p == MAP_FAILED) {
+		bad = 1;
+	} else {
+		touch(p, len);
+		bad |= munmap(p, len) != 0;
+	}
+	bad |= close(d.fd) != 0;
+	return bad ? -1 : 0;
+}
+
+static int op_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return -1;
+	touch(p, len);
+	return munmap(p, len) ? -1 : 0;
+}
+
+struct usize {
+	const char *name;
+	size_t len;
+	unsigned long iters;
+};
+
+static const struct usize usizes[] = {
+	{ "4K", 4096, 400 }, { "1M", 1 << 20, 40 }, { "64M", 64 << 20, 2 },
+};
+
+static void run_op(const char *part, const char *name, const char *impl,
+		   int (*op)(size_t), size_t len, unsigned long iters, int reps)
+{
+	unsigned long i, ok, fail;
+	uint64_t t0;
+	int r;
+
+	for (r = -1; r < reps; r++) {
+		ok = fail = 0;
+		t0 = now_ns();
+		for (i = 0; i < iters; i++) {
+			if (op(len))
+				fail++;
+			else
+				ok++;
+		}
+		if (r >= 0)
+			printf("R part=%s name=%s impl=%s thr=1 rep=%d tot=%llu n=%lu ok=%lu fail=%lu\n",
+			       part, name, impl, r,
+			       (unsigned long long)(now_ns() - t0), iters, ok, fail);
+		fflush(stdout);
+	}
+}
+
+static int cmd_user(int reps)
+{
+	unsigned int i;
+
+	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+	heap_fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	for (i = 0; i < sizeof(usizes) / sizeof(usizes[0]); i++) {
+		const struct usize *u = &usizes[i];
+
+		if (co_fd >= 0)
+			run_op("user", u->name, "carveout", op_carveout,
+			       u->len, u->iters, reps);
+		else
+			printf("NA part=user name=%s impl=carveout reason=no_/dev/carveout\n",
+			       u->name);
+		if (heap_fd >= 0)
+			run_op("user", u->name, "dmaheap_system", op_dmaheap,
+			       u->len, u->iters, reps);
+		else
+			printf("NA part=user name=%s impl=dmaheap_system reason=no_/dev/dma_heap/system_(CONFIG_DMABUF_HEAPS_not_set)\n",
+			       u->name);
+		run_op("user", u->name, "anon_mmap", op_anon, u->len,
+		       u->iters, reps);
+	}
+	return 0;
+}
+
+static int cmd_map(int reps, const char *label)
+{
+	static const struct usize msizes[] = {
+		{ "4K", 4096, 400 }, { "2M", 2 << 20, 100 },
+	};
+	char impl[64];
+	unsigned int i;
+
+	snprintf(impl, sizeof(impl), "map_%s", label);
+	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+	if (co_fd < 0) {
+		printf("NA part=map name=all impl=%s reason=no_/dev/carveout\n", impl);
+		return 1;
+	}
+	for (i = 0; i < 2; i++) {
+		const struct usize *u = &msizes[i];
+		unsigned long j, ok, fail;
+		uint64_t off, t0;
+		uint32_t h;
+		int r, err;
+
+		err = co_alloc(u->len, &h, &off, NULL);
+		if (err) {
+			printf("NA part=map name=%s impl=%s reason=alloc_failed_%d\n",
+			       u->name, impl, -err);
+			continue;
+		}
+		for (r = -1; r < reps; r++) {
+			ok = fail = 0;
+			t0 = now_ns();
+			for (j = 0; j < u->iters; j++) {
+				struct carveout_map m = {
+					.size = sizeof(m), .handle = h,
+					.direction = CARVEOUT_DMA_BIDIRECTIONAL,
+				};
+
+				strcpy(m.device, EDU_DEV);
+				if (ioctl(co_fd, CARVEOUT_IOC_MAP, &m)) {
+					if (!fail)
+						fprintf(stderr, "map %s: %s\n",
+							u->name, strerror(errno));
+					fail++;
+					continue;
+				}
+				m.dma_mask = 0;
+				if (ioctl(co_fd, CARVEOUT_IOC_UNMAP, &m))
+					fail++;
+				else
+					ok++;
+			}
+			if (r >= 0)
+				printf("R part=map name=%s impl=%s thr=1 rep=%d tot=%llu n=%lu ok=%lu fail=%lu\n",
+				       u->name, impl, r,
+				       (unsigned long long)(now_ns() - t0),
+				       u->iters, ok, fail);
+			fflush(stdout);
+		}
+		if (co_free(h))
+			fprintf(stderr, "free failed\n");
+	}
+	return 0;
+}
+
+static int cmd_frag(long file_mb, long lock_mb, const char *ready)
+{
+	size_t chunk = 1 << 20, lock_len = (size_t)lock_mb << 20, i;
+	char *buf = malloc(chunk), *p;
+	long m;
+	int fd;
+
+	if (!buf)
+		return 1;
+	memset(buf, 0xa5, chunk);
+	fd = open("/tmp/cobench-fill", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return perror("fill"), 1;
+	for (m = 0; m < file_mb; m++)
+		if (write(fd, buf, chunk) != (ssize_t)chunk)
+			return perror("write"), 1;
+	close(fd);
+	p = mmap(NULL, lock_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return perror("mmap"), 1;
+	if (mlock(p, lock_len))
+		return perror("mlock"), 1;
+	for (i = 0; i < lock_len; i += 2 * page_size)
+		if (munmap(p + i, page_size))
+			return perror("munmap"), 1;
+	fd = open(ready, O_WRONLY | O_CREAT, 0600);
+	if (fd >= 0)
+		close(fd);
+	for (;;)
+		pause();
+}
+
+int main(int argc, char **argv)
+{
+	page_size = sysconf(_SC_PAGESIZE);
+	if (argc >= 3 && !strcmp(argv[1], "user"))
+		return cmd_user(atoi(argv[2]));
+	if (argc >= 4 && !strcmp(argv[1], "map"))
+		return cmd_map(atoi(argv[2]), argv[3]);
+	if (argc >= 5 && !strcmp(argv[1], "frag"))
+		return cmd_frag(atol(argv[2]), atol(argv[3]), argv[4]);
+	fprintf(stderr, "usage: cobench-user user REPS | map REPS LABEL | frag FILE_MB LOCK_MB READY\n");
+	return 2;
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the benchmark VM (see tests/bench/run.sh).  Progress to the
+# console, result lines (R/NA/M/I) to /dev/ttyS1.
+#   main    all in-kernel and userspace benchmarks, IOMMU translating
+#   direct  the MAP/UNMAP benchmark only (booted with intel_iommu=off)
+mode=$1
+L=/lib/carveout
+REPS=${COBENCH_REPS:-7}
+res=/dev/ttyS1
+say() { echo "cobench-vm: $*"; }
+out() { echo "$*" >$res; }
+
+# co_bench.ko runs at load and logs its results; pass them on.
+kbench() {
+	dmesg -c >/dev/null
+	say "co_bench $*"
+	insmod $L/co_bench.ko "$@" || say "insmod co_bench $* failed"
+	rmmod co_bench 2>/dev/null
+	dmesg | sed -n 's/^.*cobench: //p' >$res
+}
+
+out "I kernel=$(uname -r) mode=$mode cpus=$(grep -c ^processor /proc/cpuinfo) mem_kb=$(sed -n 's/MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+out "I cmdline=$(cat /proc/cmdline | tr ' ' ',')"
+if ! insmod $L/carveout.ko size=320M; then
+	say "carveout failed to load"; dmesg | tail -20
+	out "I carveout_load=failed"
+	exit 1
+fi
+out "I carveout_region=$(dmesg | grep -i 'carveout' | grep -io 'node [0-9].*' | head -2 | tr ' ' '_' | tr '\n' ';')"
+[ -e /dev/dma_heap/system ] && out "I dma_heap_system=yes" || out "I dma_heap_system=no"
+
+case "$mode" in
+main)
+	kbench test=meta
+	kbench test=fast reps=$REPS
+	kbench test=large reps=5 label=idle
+	say "userspace"
+	$L/cobench-user user $REPS >$res
+	$L/cobench-user map $REPS iommu >$res
+	say "fragmenting"
+	dmesg -c >/dev/null
+	insmod $L/co_bench_pin.ko every=1024
+	dmesg | sed -n 's/^.*cobench: //p' >$res
+	rm -f /tmp/ready
+	$L/cobench-user frag 320 256 /tmp/ready &
+	pid=$!
+	i=0
+	while [ ! -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
+	out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+	cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
+	kbench test=large reps=3 label=frag
+	kill $pid; wait $pid 2>/dev/null
+	rm -f /tmp/cobench-fill
+	rmmod co_bench_pin
+	;;
+direct)
+	$L/cobench-user map $REPS direct >$res
+	;;
+esac
+rmmod carveout
+out "END"
+say "done"

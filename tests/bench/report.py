@@ -36,6 +36,7 @@ class Series:
         self.vals = []      # ns per op of successful repetitions
         self.ok = 0
         self.fail = 0
+        self.failvals = []  # ns of failed single-op repetitions
 
     @property
     def med(self):
@@ -56,7 +57,8 @@ def cell(s):
     if s is None:
         return "n/a"
     if not s.vals:
-        return f"fails ({s.fail}/{s.ok + s.fail})"
+        t = f", fails after {fmt_ns(statistics.median(s.failvals))}" if s.failvals else ""
+        return f"fails ({s.fail}/{s.ok + s.fail}{t})"
     txt = f"{fmt_ns(s.med)} [{fmt_ns(min(s.vals))}..{fmt_ns(max(s.vals))}]"
     if s.fail:
         txt += f", {s.fail} failed of {s.ok + s.fail}"
@@ -168,6 +170,8 @@ def main():
                 s.fail += fail
                 if fail == 0 and n:
                     s.vals.append(int(d["tot"]) / n)
+                elif ok == 0 and n == 1:
+                    s.failvals.append(int(d["tot"]))
             elif tag == "NA":
                 NA[(d["part"], d["name"], d["impl"], d.get("thr", "1"),
                     d.get("label", ""))] = d.get("reason", "?")

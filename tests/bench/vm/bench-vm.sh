@@ -28,6 +28,7 @@ if ! insmod $L/carveout.ko size=320M; then
 	exit 1
 fi
 out "I carveout_region=$(dmesg | grep -i 'carveout' | grep -io 'node [0-9].*' | head -2 | tr ' ' '_' | tr '\n' ';')"
+out "I iommu_groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l) edu_iommu_group=$(basename "$(readlink /sys/bus/pci/devices/0000:00:03.0/iommu_group 2>/dev/null)" 2>/dev/null)"
 [ -e /dev/dma_heap/system ] && out "I dma_heap_system=yes" || out "I dma_heap_system=no"
 
 case "$mode" in

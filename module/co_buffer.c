@@ -46,7 +46,6 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
-#include <linux/version.h>
 #ifdef CONFIG_X86
 #include <asm/set_memory.h>
 #endif
@@ -66,14 +65,16 @@ module_param_named(user_limit, co_user_limit, ulong, 0644);
 MODULE_PARM_DESC(user_limit, "Bytes one user may hold over all files (0: no limit)");
 
 LIST_HEAD(co_buffers);
+/* Protects co_buffers, the list of live buffers (for debugfs). */
 DEFINE_MUTEX(co_buffers_lock);
 LIST_HEAD(co_files);
+/* Protects co_files, the list of owners (for debugfs). */
 DEFINE_MUTEX(co_files_lock);
 
 /* uid -> struct co_user; entries live until unload. */
 static DEFINE_XARRAY(co_users);
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 3, 0)
+#ifndef CO_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 {
 	vma->vm_flags |= f;

@@ -30,7 +30,6 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 
 #include <linux/carveout.h>
 
@@ -563,7 +562,7 @@ static struct class co_class = {
 };
 
 /* devtmpfs asks this for the node's mode and owner. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef CO_HAVE_CONST_DEVNODE
 static char *co_devnode(const struct device *dev, umode_t *m, kuid_t *uid,
 			kgid_t *gid)
 #else

@@ -30,7 +30,6 @@
 #include <linux/nodemask.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 
 #include "carveout.h"
 
@@ -272,7 +271,7 @@ static int co_node_reserve(struct co_node *cn, u64 bytes, u64 min_bytes)
 	return 0;
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#ifdef CO_HAVE_RESERVE_MEM
 static int co_reserve_named(char *name)
 {
 	phys_addr_t start, sz;

@@ -70,7 +70,7 @@ static int co_edu_run(dma_addr_t addr, u32 dir, u32 len, u32 edu_off)
 	for (i = 0; i < 500; i++) {
 		if (!(readq(co_edu.bar + EDU_REG_CMD) & EDU_CMD_RUN))
 			return 0;
-		msleep(10);
+		usleep_range(5000, 10000);
 	}
 	return -ETIMEDOUT;
 }

@@ -10,14 +10,39 @@ run() {
 	"$@"
 }
 
+say() {
+	echo
+	echo "# $*"
+}
+
 echo
-echo "=== carveout demo on Linux $(uname -r) ==="
-echo "NUMA nodes: $(ls -d /sys/devices/system/node/node* | sed 's#.*/node##' | tr '\n' ' ')"
-run insmod $D/carveout.ko
-run sh -c 'dmesg | grep carveout'
+echo "=== carveout demo on Linux $(uname -r): $(ls -d /sys/devices/system/node/node* | wc -l) NUMA nodes, intel-iommu, QEMU edu device ==="
+say "Load carveout with a 128 MiB region on every node"
+run insmod $D/carveout.ko size=128M
+run sh -c 'dmesg | grep "carveout:"'
 run ls -l /dev/carveout
-run ls /sys/kernel/debug/carveout/
+if [ -x $D/tests/carveoutctl ]; then
+	say "What the module holds"
+	run carveoutctl info
+	say "Allocate 1 MiB on each node (strict placement)"
+	for n in $(ls -d /sys/devices/system/node/node* | sed 's#.*/node##'); do
+		run carveoutctl alloc 1M --node "$n"
+	done
+fi
+say "A real DMA transfer through the IOMMU (edu bound to a test driver)"
+run insmod $D/carveout_edu.ko
+run demo_dma
+say "Where the memory is: debugfs"
+run ls /sys/kernel/debug/carveout/ /sys/kernel/debug/carveout/node0
 run cat /sys/kernel/debug/carveout/summary
+run cat /sys/kernel/debug/carveout/node0/buddyinfo
+run cat /sys/kernel/debug/carveout/node0/numastat
+if [ -x $D/tests/carveoutctl ]; then
+	say "Statistics as a table and as JSON, and a map of node 0"
+	run carveoutctl stats
+	run carveoutctl map
+fi
+run rmmod carveout_edu
 run rmmod carveout
 echo
 echo "=== demo done ==="

@@ -52,7 +52,7 @@ build_user() {
 		make -s -C "$top/userspace" static || return 1
 		cp "$top/userspace/build/carveoutctl-static" "$dst/carveoutctl"
 	fi
-	for f in "$top"/tests/user/test_*.c; do
+	for f in "$top"/tests/user/test_*.c "$top"/tests/user/demo_*.c; do
 		gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
 			-I"$top/tests/user" -I"$top/tests/edu" -o "$dst/$(basename "$f" .c)" "$f" \
 			-lpthread || return 1

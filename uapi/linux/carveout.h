@@ -25,13 +25,13 @@
 #define CARVEOUT_DEV_NAME_LEN	64
 
 /* Capabilities reported by CARVEOUT_IOC_INFO. */
-#define CARVEOUT_CAP_NUMA	(1ULL << 0)	/* per-node regions, policies */
-#define CARVEOUT_CAP_SLAB	(1ULL << 1)	/* sub-page buffers */
-#define CARVEOUT_CAP_DMA_MAP	(1ULL << 2)	/* MAP/UNMAP/SYNC */
-#define CARVEOUT_CAP_DMABUF	(1ULL << 3)	/* EXPORT */
-#define CARVEOUT_CAP_WC		(1ULL << 4)	/* write-combine mmap */
-#define CARVEOUT_CAP_UNCACHED	(1ULL << 5)	/* uncached mmap */
-#define CARVEOUT_CAP_PHYS	(1ULL << 6)	/* caller may see physical addresses */
+#define CARVEOUT_CAP_NUMA	0x1ULL	/* per-node regions, policies */
+#define CARVEOUT_CAP_SLAB	0x2ULL	/* sub-page buffers */
+#define CARVEOUT_CAP_DMA_MAP	0x4ULL	/* MAP/UNMAP/SYNC */
+#define CARVEOUT_CAP_DMABUF	0x8ULL	/* EXPORT */
+#define CARVEOUT_CAP_WC		0x10ULL	/* write-combine mmap */
+#define CARVEOUT_CAP_UNCACHED	0x20ULL	/* uncached mmap */
+#define CARVEOUT_CAP_PHYS	0x40ULL	/* caller may see physical addresses */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO

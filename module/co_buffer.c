@@ -639,6 +639,43 @@ struct device *co_find_device(const char *name)
 EXPORT_SYMBOL_IF_KUNIT(co_find_device);
 
 /**
+ * struct co_dmabuf_att - one importer's view of an exported buffer
+ * @link: entry in co_buffer.attachments
+ * @dev: the importing device
+ * @sgt: the buffer as a table of contiguous chunks
+ * @mapped: @sgt is DMA-mapped for @dev
+ * @dir: direction of that mapping
+ */
+struct co_dmabuf_att {
+	struct list_head link;
+	struct device *dev;
+	struct sg_table sgt;
+	bool mapped;
+	enum dma_data_direction dir;
+};
+
+/*
+ * Streaming mappings a device may write must not overlap (the DMA API's
+ * cache maintenance cannot serve two writers of one cache line): a buffer
+ * has at most one mapping that is not DMA_TO_DEVICE, through MAP or a
+ * dma-buf attachment.
+ */
+static bool co_buffer_has_writer(struct co_buffer *buf)
+{
+	struct co_dmabuf_att *a;
+	struct co_dma_map *m;
+
+	lockdep_assert_held(&buf->lock);
+	list_for_each_entry(m, &buf->maps, link)
+		if (m->dir != DMA_TO_DEVICE)
+			return true;
+	list_for_each_entry(a, &buf->attachments, link)
+		if (a->mapped && a->dir != DMA_TO_DEVICE)
+			return true;
+	return false;
+}
+
+/**
  * co_buffer_map() - map a buffer for a device (streaming DMA)
  * @buf: the buffer
  * @dev: the device; the mapping keeps a reference to it
@@ -648,7 +685,8 @@ EXPORT_SYMBOL_IF_KUNIT(co_find_device);
  * Context: process context.
  * Return: 0; -ENOENT when the handle was freed; -ERANGE when the device,
  * with no IOMMU translating, cannot reach the buffer (allocate with the
- * DEVICE policy to place it below the device's mask); -ENOMEM when the
+ * DEVICE policy to place it below the device's mask); -EBUSY when @dir
+ * lets the device write and another such mapping exists; -ENOMEM when the
  * mapping failed.
  */
 int co_buffer_map(struct co_buffer *buf, struct device *dev,
@@ -669,6 +707,10 @@ int co_buffer_map(struct co_buffer *buf, struct device *dev,
 	mutex_lock(&buf->lock);
 	if (buf->dead) {
 		ret = -ENOENT;
+		goto out;
+	}
+	if (dir != DMA_TO_DEVICE && co_buffer_has_writer(buf)) {
+		ret = -EBUSY;
 		goto out;
 	}
 	m->addr = dma_map_page_attrs(dev, co_phys_page(buf->phys),
@@ -824,21 +866,6 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 
 /* dma-buf export. */
 
-/**
- * struct co_dmabuf_att - one importer's view of an exported buffer
- * @link: entry in co_buffer.attachments
- * @dev: the importing device
- * @sgt: the buffer as a table of contiguous chunks
- * @mapped: @sgt is DMA-mapped for @dev
- * @dir: direction of that mapping
- */
-struct co_dmabuf_att {
-	struct list_head link;
-	struct device *dev;
-	struct sg_table sgt;
-	bool mapped;
-	enum dma_data_direction dir;
-};
 
 /* A scatterlist entry holds at most UINT_MAX bytes: use 1 GiB chunks. */
 #define CO_SG_CHUNK	SZ_1G
@@ -896,14 +923,18 @@ static struct sg_table *co_dmabuf_map(struct dma_buf_attachment *att,
 	struct co_dmabuf_att *a = att->priv;
 	int ret;
 
-	ret = dma_map_sgtable(att->dev, &a->sgt, dir, 0);
-	if (ret)
-		return ERR_PTR(ret);
 	mutex_lock(&buf->lock);
-	a->mapped = true;
-	a->dir = dir;
+	if (dir != DMA_TO_DEVICE && co_buffer_has_writer(buf)) {
+		mutex_unlock(&buf->lock);
+		return ERR_PTR(-EBUSY);
+	}
+	ret = dma_map_sgtable(att->dev, &a->sgt, dir, 0);
+	if (!ret) {
+		a->mapped = true;
+		a->dir = dir;
+	}
 	mutex_unlock(&buf->lock);
-	return &a->sgt;
+	return ret ? ERR_PTR(ret) : &a->sgt;
 }
 
 static void co_dmabuf_unmap(struct dma_buf_attachment *att,

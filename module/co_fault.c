@@ -47,13 +47,15 @@ bool co_should_fail(size_t size)
  */
 int co_fault_init(void)
 {
-	if (!fail_alloc || !*fail_alloc)
-		return 0;
-	if (!setup_fault_attr(&co_fail_attr, fail_alloc)) {
+	if (fail_alloc && *fail_alloc &&
+	    !setup_fault_attr(&co_fail_attr, fail_alloc)) {
 		pr_err("bad carveout.fail_alloc \"%s\"\n", fail_alloc);
 		return -EINVAL;
 	}
-	/* The kernel's attributes dump a stack per failure by default. */
+	/*
+	 * Attributes dump a stack per failure by default, which reads like
+	 * a splat; debugfs fail/verbose turns that back on.
+	 */
 	co_fail_attr.verbose = 0;
 	return 0;
 }

@@ -334,6 +334,26 @@ static void test_subpage(void)
 	co_free(fd, a.handle);
 }
 
+/* At most one mapping a device may write; read-only mappings may overlap. */
+static void test_one_writer(void)
+{
+	struct carveout_map m1, m2, m3;
+	struct carveout_alloc a;
+
+	tap_ok(co_alloc_simple(fd, 8192, &a) == 0, "ALLOC for overlapping MAPs");
+	tap_ok(co_map(fd, a.handle, CO_EDU_PCI, CARVEOUT_DMA_BIDIRECTIONAL,
+		      &m1) == 0, "MAP bidirectional");
+	tap_errno(co_map(fd, a.handle, CO_EDU_PCI, CARVEOUT_DMA_FROM_DEVICE, &m2),
+		  EBUSY, "a second device-writable MAP");
+	tap_ok(co_map(fd, a.handle, CO_EDU_PCI, CARVEOUT_DMA_TO_DEVICE, &m3) == 0,
+	       "a read-only MAP next to it");
+	tap_ok(co_unmap(fd, a.handle, CO_EDU_PCI, m1.dma_addr) == 0,
+	       "UNMAP the writable one");
+	tap_ok(co_map(fd, a.handle, CO_EDU_PCI, CARVEOUT_DMA_FROM_DEVICE,
+		      &m2) == 0, "now a device-writable MAP is possible again");
+	tap_ok(co_free(fd, a.handle) == 0, "FREE removes both mappings");
+}
+
 static void test_foreign_handles(void)
 {
 	struct carveout_alloc a;
@@ -490,6 +510,7 @@ int main(void)
 	test_mmap_rules();
 	test_subpage();
 	test_foreign_handles();
+	test_one_writer();
 	test_other_ioctls();
 	test_limits();
 	test_cache_modes();

@@ -295,6 +295,7 @@ static void test_fault_injection(void)
 	/* Sleeping allocations too; no messages (they look like splats). */
 	knob(fs, "ignore-gfp-wait", "N");
 	knob(fs, "verbose", "0");
+	knob("/sys/kernel/debug/fail_page_alloc", "verbose", "0");
 	test_fault_ioctls();
 	knob(fs, "ignore-gfp-wait", "Y");
 	close(nth_fd);
@@ -341,7 +342,7 @@ static int tester_use(void)
 	int fd = co_open();
 
 	if (fd < 0)
-		return 10;
+		return errno < 90 ? 100 + errno : 10;
 	memset(&info, 0, sizeof(info));
 	info.size = sizeof(info);
 	if (ioctl(fd, CARVEOUT_IOC_INFO, &info) || (info.caps & CARVEOUT_CAP_PHYS))

@@ -118,9 +118,9 @@ struct worker {
 static unsigned long fast_iters(const struct fb *b)
 {
 	if (b->impl <= I_DMAPOOL)
-		return 8192;
+		return 32768;
 	/* zeroing paths and TCG: keep large orders short */
-	return max(64UL, 4096UL >> b->arg);
+	return max(128UL, 16384UL >> b->arg);
 }
 
 static int fast_thread(void *p)

@@ -154,7 +154,7 @@ struct usize {
 };
 
 static const struct usize usizes[] = {
-	{ "4K", 4096, 400 }, { "1M", 1 << 20, 40 }, { "64M", 64 << 20, 2 },
+	{ "4K", 4096, 1000 }, { "1M", 1 << 20, 80 }, { "64M", 64 << 20, 3 },
 };
 
 static void run_op(const char *part, const char *name, const char *impl,
@@ -211,7 +211,7 @@ static int cmd_user(int reps)
 static int cmd_map(int reps, const char *label)
 {
 	static const struct usize msizes[] = {
-		{ "4K", 4096, 400 }, { "2M", 2 << 20, 100 },
+		{ "4K", 4096, 2000 }, { "2M", 2 << 20, 1000 },
 	};
 	char impl[64];
 	unsigned int i;

@@ -35,7 +35,7 @@ case "$mode" in
 main)
 	kbench test=meta
 	kbench test=fast reps=$REPS
-	kbench test=large reps=5 label=idle
+	kbench test=large reps=7 label=idle
 	say "userspace"
 	$L/cobench-user user $REPS >$res
 	$L/cobench-user map $REPS iommu >$res
@@ -50,7 +50,7 @@ main)
 	while [ ! -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
 	out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 	cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
-	kbench test=large reps=3 label=frag
+	kbench test=large reps=5 label=frag
 	kill $pid; wait $pid 2>/dev/null
 	rm -f /tmp/cobench-fill
 	rmmod co_bench_pin

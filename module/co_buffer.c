@@ -820,7 +820,7 @@ static unsigned long co_buffer_span(const struct co_buffer *buf)
  * the mapping (O_DIRECT, io_uring fixed buffers).
  *
  * Context: process context, mmap lock held.
- * Return: 0, -EINVAL for a shared-mapping or bounds violation, or the
+ * Return: 0, -EINVAL for a private mapping or a bounds violation, or the
  * error of vm_insert_pages().
  */
 int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
@@ -832,7 +832,8 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 	struct page **pages;
 	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	/* Shared only (read-only shared mappings clear VM_SHARED). */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (pgoff >= span || nr > span - pgoff)
 		return -EINVAL;

@@ -12,6 +12,7 @@
  *                      extfrag/unusable_index), largest free block,
  *                      requested vs granted bytes
  *   node<N>/numastat   hit, miss, foreign, local, other (as numastat)
+ *   node<N>/freemap    every free block: "first_pfn order"
  *
  * All files are read-only for root.  debugfs is best effort: failures to
  * create files are ignored.
@@ -158,6 +159,24 @@ static int co_buddyinfo_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_buddyinfo);
 
+static int co_freemap_one(unsigned long pfn, unsigned int order, void *priv)
+{
+	seq_printf(priv, "%#lx %u\n", pfn, order);
+	return 0;
+}
+
+/* Every free block: first pfn and order, in address order per piece. */
+static int co_freemap_show(struct seq_file *m, void *v)
+{
+	struct co_node *cn = m->private;
+	unsigned int i;
+
+	for (i = 0; i < cn->nr_pieces; i++)
+		co_buddy_walk_free(&cn->pieces[i].buddy, co_freemap_one, m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(co_freemap);
+
 static int co_fragmentation_show(struct seq_file *m, void *v)
 {
 	struct co_node *cn = m->private;
@@ -264,6 +283,8 @@ void co_debugfs_init(void)
 				    &co_slabinfo_fops);
 		debugfs_create_file("fragmentation", 0400, cn->dir, cn,
 				    &co_fragmentation_fops);
+		debugfs_create_file("freemap", 0400, cn->dir, cn,
+				    &co_freemap_fops);
 		debugfs_create_file("numastat", 0400, cn->dir, cn,
 				    &co_numastat_fops);
 	}

@@ -21,6 +21,8 @@ top=$(cd "$here/../.." && pwd)
 mkdir -p "$(dirname "$out")"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+# mktemp makes it 0700: unprivileged test users need to reach /dev and /tmp.
+chmod 755 "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout/tests}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$here/init" "$root/init"

@@ -176,8 +176,8 @@ struct co_dma_map {
  * @pid: tgid of the allocating task
  * @comm: its command name
  * @caller: allocation call site for in-kernel users, else NULL
- * @caller_sym: @caller as "symbol+off/size [module]", kept as text so
- *	it can be shown after the calling module is gone
+ * @caller_sym: @caller as "symbol+off/size [module]" (co_callsite_name()),
+ *	so it can be shown after the calling module is gone
  * @lock: protects @maps, @attachments, @dead, @nr_mmaps
  * @maps: streaming DMA mappings made through MAP (struct co_dma_map)
  * @attachments: dma-buf attachments (struct co_dmabuf_att)
@@ -199,7 +199,7 @@ struct co_buffer {
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	void *caller;
-	char *caller_sym;
+	const char *caller_sym;
 	struct mutex lock;
 	struct list_head maps;
 	struct list_head attachments;
@@ -303,6 +303,7 @@ void co_dev_exit(void);
 /* co_kapi.c */
 extern struct co_file *co_kernel_client;
 int co_kapi_init(void);
+const char *co_callsite_name(void *caller);
 void co_kapi_exit(void);
 
 /* co_debugfs.c */

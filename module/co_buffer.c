@@ -480,7 +480,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	buf->flags = req->flags;
 	buf->caller = req->caller;
 	if (req->caller)
-		buf->caller_sym = kasprintf(GFP_KERNEL, "%pS", req->caller);
+		buf->caller_sym = co_callsite_name(req->caller);
 	buf->pid = task_tgid_nr(current);
 	get_task_comm(buf->comm, current);
 
@@ -521,7 +521,6 @@ give_back:
 fail:
 	co_uncharge(f, charge);
 	mutex_destroy(&buf->lock);
-	kfree(buf->caller_sym);
 	kfree(buf);
 	return ERR_PTR(ret);
 }
@@ -567,7 +566,6 @@ static void co_buffer_release(struct kref *ref)
 	atomic64_inc(&cn->free_count);
 	co_uncharge(f, buf->granted);
 	mutex_destroy(&buf->lock);
-	kfree(buf->caller_sym);
 	kfree(buf);
 	co_file_put(f);
 }

@@ -5,11 +5,14 @@
  * In-kernel buffers belong to one owner, the kernel client, created at
  * load and exempt from the per-file and per-user limits.  They are whole
  * pages: the client lives as long as the module, so slab caches of its own
- * would pin pages of the region for good.  struct carveout_buf is struct co_buffer; the caller of
- * carveout_alloc() is recorded as a symbol string so that debugfs can name
- * the call site even after the calling module is gone.
+ * would pin pages of the region for good.
  *
- * Lock order: none of its own; see co_buffer.c.
+ * struct carveout_buf is struct co_buffer.  The caller of carveout_alloc()
+ * is recorded by name, formatted once per call site and kept in an xarray
+ * until unload, so debugfs can name the site even after the calling module
+ * is gone, without formatting on every allocation.
+ *
+ * Lock order: the call-site xarray's own lock, taken alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,6 +27,38 @@
 #include "carveout_kapi.h"
 
 struct co_file *co_kernel_client;
+
+/*
+ * Call site -> its name ("symbol+off/size [module]"), formatted once per
+ * site so the allocation path does not format every time; kept until
+ * unload so a site stays named after its module is gone.
+ */
+static DEFINE_XARRAY(co_callsites);
+
+/**
+ * co_callsite_name() - the name of an allocation call site
+ * @caller: the return address recorded at allocation
+ *
+ * Context: process context.
+ * Return: a string that lives until unload, or NULL without memory.
+ */
+const char *co_callsite_name(void *caller)
+{
+	char *name, *old;
+
+	name = xa_load(&co_callsites, (unsigned long)caller);
+	if (name)
+		return name;
+	name = kasprintf(GFP_KERNEL, "%pS", caller);
+	if (!name)
+		return NULL;
+	old = xa_cmpxchg(&co_callsites, (unsigned long)caller, NULL, name,
+			 GFP_KERNEL);
+	if (!old)
+		return name;
+	kfree(name);
+	return xa_is_err(old) ? NULL : old;
+}
 EXPORT_SYMBOL_IF_KUNIT(co_kernel_client);
 
 static inline struct co_buffer *co_buf(const struct carveout_buf *buf)
@@ -201,5 +236,11 @@ int co_kapi_init(void)
  */
 void co_kapi_exit(void)
 {
+	unsigned long ip;
+	char *name;
+
 	co_file_put(co_kernel_client);
+	xa_for_each(&co_callsites, ip, name)
+		kfree(name);
+	xa_destroy(&co_callsites);
 }

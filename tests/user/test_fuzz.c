@@ -202,7 +202,7 @@ static const int ok_alloc[] = { EINVAL, EFAULT, E2BIG, EFBIG, ENODEV, ENOMEM,
 				EDQUOT, ENOSPC, EINTR, 0 };
 static const int ok_free[] = { EINVAL, EFAULT, E2BIG, ENOENT, 0 };
 static const int ok_map[] = { EINVAL, EFAULT, E2BIG, ENOENT, ENODEV, ERANGE,
-			      ENOMEM, 0 };
+			      ENOMEM, EBUSY, 0 };
 static const int ok_unmap[] = { EINVAL, EFAULT, E2BIG, ENOENT, ENODEV, 0 };
 static const int ok_sync[] = { EINVAL, EFAULT, E2BIG, ENOENT, 0 };
 static const int ok_export[] = { EINVAL, EFAULT, E2BIG, ENOENT, ENOMEM,
@@ -997,7 +997,7 @@ static void op_map(int f)
 {
 	struct carveout_map m;
 	struct argvar v;
-	int e, b, got, dk, lookup, de;
+	int e, b, got, dk, lookup, de, i;
 	static const int mapres[] = { ENOMEM, ERANGE, 0 };
 
 	memset(&m, 0, sizeof(m));
@@ -1023,6 +1023,11 @@ static void op_map(int f)
 		e = ENOENT;
 	if (!e && lookup)
 		e = lookup;
+	/* One mapping the device may write per buffer. */
+	for (i = 0; !e && m.direction != CARVEOUT_DMA_TO_DEVICE &&
+	     i < bufs[b].nmaps; i++)
+		if (bufs[b].map_dir[i] != CARVEOUT_DMA_TO_DEVICE)
+			e = EBUSY;
 	got = call(files[f].fd, CARVEOUT_IOC_MAP, &m, sizeof(m), &v);
 	snprintf(desc, sizeof(desc), "slot %d handle %u (buffer %d) dir %u "
 		 "dev %.20s arg %d/%u", f, m.handle, b, m.direction, m.device,

@@ -792,6 +792,8 @@ static void op_alloc(int f)
 	static const int nomem[] = { ENOMEM, 0 };
 	static const int nodev[] = { ENODEV, 0 };
 	static const int inval_nomem[] = { EINVAL, ENOMEM, 0 };
+	/* The same, with the result copied back to read-only memory. */
+	static const int inval_nomem_fault[] = { EINVAL, ENOMEM, EFAULT, 0 };
 	int64_t node;
 
 	memset(&a, 0, sizeof(a));
@@ -872,7 +874,8 @@ static void op_alloc(int f)
 		else if (node >= 64 && a.policy == CARVEOUT_POLICY_STRICT)
 			e = EINVAL, alt = nodev;	/* MAX_NUMNODES >= 64 */
 		else if (node >= 64)
-			e = -1, alt = inval_nomem;
+			e = -1, alt = v.place == PL_RO ? inval_nomem_fault :
+							 inval_nomem;
 		else if (a.policy == CARVEOUT_POLICY_STRICT && node_index(node) < 0)
 			e = ENODEV;
 	}

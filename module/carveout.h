@@ -126,7 +126,7 @@ struct co_node {
  */
 struct co_file {
 	struct kref ref;
-	struct mutex lock;
+	struct mutex lock;	/* handles and slab set creation */
 	struct xarray handles;
 	struct co_slab_set **slab;
 	atomic64_t bytes;
@@ -200,7 +200,7 @@ struct co_buffer {
 	char comm[TASK_COMM_LEN];
 	void *caller;
 	const char *caller_sym;
-	struct mutex lock;
+	struct mutex lock;	/* maps, attachments, dead, nr_mmaps */
 	struct list_head maps;
 	struct list_head attachments;
 	bool dead;

@@ -865,7 +865,6 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 
 /* dma-buf export. */
 
-
 /* A scatterlist entry holds at most UINT_MAX bytes: use 1 GiB chunks. */
 #define CO_SG_CHUNK	SZ_1G
 

@@ -46,7 +46,7 @@
 static struct co_edu {
 	struct pci_dev *pdev;
 	void __iomem *bar;
-	struct mutex lock;
+	struct mutex lock;	/* one transfer at a time */
 	struct miscdevice misc;
 } co_edu;
 

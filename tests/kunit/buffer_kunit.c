@@ -245,8 +245,8 @@ static noinline void co_buffer_kapi_caller(struct kunit *test)
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(4096, 3, 0, 0, 0)),
 			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(4096, 0, 0,
-				CARVEOUT_POLICY_DEVICE, 0)), -EINVAL);
+	kb = carveout_alloc(4096, 0, 0, CARVEOUT_POLICY_DEVICE, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(kb), -EINVAL);
 }
 
 static void co_buffer_kapi(struct kunit *test)

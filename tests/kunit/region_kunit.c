@@ -37,6 +37,7 @@ static void co_size_desc(const struct co_size_case *c, char *desc)
 {
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%s\"", c->text);
 }
+
 KUNIT_ARRAY_PARAM(co_size, co_size_cases, co_size_desc);
 
 static void co_region_parse_size(struct kunit *test)
@@ -106,6 +107,12 @@ static void co_region_on_its_node(struct kunit *test)
 	KUNIT_EXPECT_GT(test, co_nr_nodes, 0U);
 }
 
+static bool co_disjoint(const struct co_piece *a, const struct co_piece *b)
+{
+	return a->start_pfn + a->nr_pages <= b->start_pfn ||
+	       b->start_pfn + b->nr_pages <= a->start_pfn;
+}
+
 static void co_region_pieces_disjoint(struct kunit *test)
 {
 	struct co_piece *a, *b;
@@ -124,9 +131,7 @@ static void co_region_pieces_disjoint(struct kunit *test)
 					b = &co_nodes[n2]->pieces[j];
 					if (a == b)
 						continue;
-					KUNIT_EXPECT_TRUE(test,
-						a->start_pfn + a->nr_pages <= b->start_pfn ||
-						b->start_pfn + b->nr_pages <= a->start_pfn);
+					KUNIT_EXPECT_TRUE(test, co_disjoint(a, b));
 				}
 			}
 		}

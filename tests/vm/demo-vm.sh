@@ -38,9 +38,20 @@ run cat /sys/kernel/debug/carveout/summary
 run cat /sys/kernel/debug/carveout/node0/buddyinfo
 run cat /sys/kernel/debug/carveout/node0/numastat
 if [ -x $D/tests/carveoutctl ]; then
-	say "Statistics as a table and as JSON, and a map of node 0"
+	say "Hold a few buffers (carveoutctl alloc --hold) and look again"
+	carveoutctl alloc 24M --node 0 --hold > /tmp/hold1 2>&1 &
+	h1=$!
+	carveoutctl alloc 3M --node 0 --align 4M --hold > /tmp/hold2 2>&1 &
+	h2=$!
+	carveoutctl alloc 700 --node 1 --hold > /tmp/hold3 2>&1 &
+	h3=$!
+	sleep 2
+	run cat /sys/kernel/debug/carveout/buffers
 	run carveoutctl stats
-	run carveoutctl map
+	run carveoutctl map --width 64
+	run cat /sys/kernel/debug/carveout/node0/fragmentation
+	kill $h1 $h2 $h3
+	wait
 fi
 run rmmod carveout_edu
 run rmmod carveout

@@ -1150,9 +1150,6 @@ static int draw_map(struct carveout_ctx *ctx, int only_node, int width)
 		printf("\n'#' used, '.' free in blocks of %s and more, '-' free in smaller blocks.\n"
 		       "Proportions from buddyinfo, not positions: the exact layout needs node<N>/freemap in debugfs.\n",
 		       fmt_size((uint64_t)info.page_size << bo, (char[24]){ 0 }));
-	else
-		printf("\n'#' used, '.' free in blocks of %s and more, '-' free in smaller blocks (proportions, not positions).\n",
-		       fmt_size((uint64_t)info.page_size << bo, (char[24]){ 0 }));
 	return 0;
 }
 

@@ -43,6 +43,7 @@ if [ "$qemu_rc" = 0 ]; then
 	good "vm: powered off in time"
 else
 	bad "vm: did not power off cleanly (status $qemu_rc; 124 = timeout)"
+	[ -s "$dir/qemu.log" ] && tail -n 5 "$dir/qemu.log" | sed 's/^/    # qemu: /'
 fi
 if grep -qx 'CARVEOUT-END' "$dir/results.txt"; then
 	good "vm: runner finished"

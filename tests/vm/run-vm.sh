@@ -19,7 +19,7 @@ out=$4
 tmo=$5
 extra=${6:-}
 mkdir -p "$out"
-rm -f "$out/console.log" "$out/results.tap"
+rm -f "$out/console.log" "$out/results.tap" "$out/qemu.log"
 
 args=(
 	-accel tcg -m 2G -smp 2,sockets=2,cores=1,threads=1
@@ -48,8 +48,10 @@ demo)
 	exit "${PIPESTATUS[0]}"
 	;;
 *)
+	# QEMU's own messages (e.g. the emulated IOMMU reporting a blocked
+	# DMA, which the tests provoke) go to qemu.log.
 	timeout -k 10 "$tmo" qemu-system-x86_64 "${args[@]}" \
 		-serial "file:$out/console.log" \
-		-serial "file:$out/results.tap" </dev/null
+		-serial "file:$out/results.tap" </dev/null 2>"$out/qemu.log"
 	;;
 esac

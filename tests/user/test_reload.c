@@ -408,6 +408,63 @@ static void test_security(void)
 	tap_ok(unload() == 0, "unload");
 }
 
+/* Does the running kernel have @sym (a feature check via kallsyms)? */
+static int kernel_has(const char *sym)
+{
+	char addr[32], type[4], name[128];
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int found = 0;
+
+	while (f && !found &&
+	       fscanf(f, "%31s %3s %127s%*[^\n]", addr, type, name) == 3)
+		found = !strcmp(name, sym);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * A region from a boot-time reservation (reserve_mem=16M:2M:carveout_test
+ * on the VM's command line; Linux 6.11+), instead of alloc_contig_range().
+ */
+static void test_reserve_mem(void)
+{
+	struct carveout_node_info nodes[4];
+	struct carveout_alloc a;
+	unsigned char *p;
+	int fd, n;
+
+	if (!kernel_has("reserve_mem_find_by_name")) {
+		tap_errno(load("size=0 reserve_mem=carveout_test"), EOPNOTSUPP,
+			  "reserve_mem= on a kernel without it");
+		return;
+	}
+	tap_errno(load("size=0 reserve_mem=no_such_name"), ENOENT,
+		  "an unknown reserve_mem name fails the load");
+	if (!tap_ok(load("size=0 reserve_mem=carveout_test") == 0,
+		    "load from the reserve_mem=carveout_test reservation"))
+		return;
+	fd = co_open();
+	n = co_nodes(fd, nodes, 4);
+	tap_ok(n == 1 && nodes[0].region_bytes == 16 << 20 &&
+	       nodes[0].nr_pieces == 1,
+	       "one 16 MiB region in one piece (%d nodes)", n);
+	tap_ok(co_alloc_simple(fd, 1 << 20, &a) == 0, "ALLOC 1 MiB from it");
+	p = co_mmap(fd, &a);
+	if (tap_ok(p != NULL, "mmap it")) {
+		memset(p, 0x5c, a.granted);
+		tap_ok(p[a.granted - 1] == 0x5c &&
+		       co_virt_to_pfn(p) == a.phys_addr >> 12,
+		       "the mapping reaches the reserved pages");
+		munmap(p, a.granted);
+	}
+	co_free(fd, a.handle);
+	close(fd);
+	tap_ok(unload() == 0, "unload leaves the reservation to the next load");
+	tap_ok(load("size=0 reserve_mem=carveout_test") == 0 && unload() == 0,
+	       "the reservation serves a second load");
+}
+
 int main(void)
 {
 	tap_plan_begin("carveout module lifetime and security");
@@ -419,6 +476,7 @@ int main(void)
 	test_cycles();
 	test_fault_injection();
 	test_security();
+	test_reserve_mem();
 	tap_ok(load(ARGS) == 0 && loaded(), "load again as the runner had it");
 	return tap_finish();
 }

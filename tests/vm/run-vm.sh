@@ -31,7 +31,7 @@ args=(
 	-device intel-iommu,intremap=on
 	-device edu
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 loglevel=5 intel_iommu=on panic=-1 carveout_mode=$mode $extra"
+	-append "console=ttyS0 loglevel=5 intel_iommu=on panic=-1 reserve_mem=16M:2M:carveout_test carveout_mode=$mode $extra"
 	-display none -no-reboot
 )
 

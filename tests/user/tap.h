@@ -75,10 +75,15 @@ static inline void tap_diag(const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* Checks that a call failed with @err: @ret is its return, errno its error. */
-#define tap_errno(ret, err, what) \
-	tap_ok((ret) == -1 && errno == (err), "%s: %s (got %d, %s)", what, \
-	       strerror(err), (int)(ret), (ret) == -1 ? strerror(errno) : "ok")
+/*
+ * Checks that a call failed with @err: @ret is its return (evaluated once),
+ * errno its error.
+ */
+#define tap_errno(ret, err, what) ({ \
+	long __r = (ret); \
+	int __e = errno; \
+	tap_ok(__r == -1 && __e == (err), "%s: %s (got %ld, %s)", what, \
+	       strerror(err), __r, __r == -1 ? strerror(__e) : "ok"); })
 
 static inline int tap_finish(void)
 {

@@ -3,7 +3,7 @@
  * carveoutctl, run as a separate program: --help/--version, info, alloc on
  * each node (with --map, sub-page, --hold until SIGTERM), stats text and
  * --json (parsed, and checked against the STATS ioctl and
- * /sys/kernel/debug/carveout/summary), map (bar proportions for a known
+ * /sys/kernel/debug/carveout/summary), map (bar positions for a known
  * load), --watch, and the one-line error format with its exit codes.
  *
  * carveoutctl is looked up as $CARVEOUTCTL, next to this program, then as
@@ -692,8 +692,9 @@ static void test_map(void)
 		tap_ok(strstr(r.out, want) != NULL, "map: a section for node %u",
 		       info.nodes[i].node);
 	}
-	tap_ok(strstr(r.out, "piece 0: pfn 0x") && strstr(r.out, "not positions"),
-	       "map: pieces from buddyinfo, honestly labelled as proportions");
+	tap_ok(strstr(r.out, "piece 0: pfn 0x") && strstr(r.out, "1 cell = ") &&
+	       !strstr(r.out, "not positions"),
+	       "map: pieces drawn by position from debugfs freemap");
 	snprintf(want, sizeof(want), "node %u: ", info.nodes[0].node);
 	line = strstr(r.out, want);
 	line = line && info.nodes[0].nr_pieces == 1 ? strstr(line, "    |") : NULL;
@@ -701,6 +702,11 @@ static void test_map(void)
 		end = strchr(line + 5, '|');
 		if (end && end - line - 5 == 80)
 			used = count_char(line + 5, 80, '#');
+		/* Lowest address first: the half-region buffer is on the left. */
+		if (used > 0)
+			tap_ok(count_char(line + 5, used, '#') == used,
+			       "map: the used half is drawn at the start of node %u",
+			       info.nodes[0].node);
 	}
 	expect = (int)((st.region_bytes - st.free_bytes) * 80 / st.region_bytes);
 	if (info.nodes[0].nr_pieces == 1)

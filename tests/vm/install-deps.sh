@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Install the Debian packages carveout's build, tests and demo need.
+# Install the Debian packages carveout's build, tests and demo need, plus
+# any extra package names given as arguments (e.g. by make bench).
 # Idempotent and quiet: when everything is present it only runs dpkg-query.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ pkgs=(
 	linux-source-6.12 linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static
 	clang llvm libclang-rt-14-dev dkms
+	"$@"
 )
 
 missing=()

@@ -10,7 +10,7 @@
 #   make dkms-install     register, build and install through DKMS
 #   make bench            benchmarks against the kernel's allocators, in the VM
 #   make harness          allocator core tests on the host (ASan/UBSan)
-#   make fuzz             longer libFuzzer run of the allocator core
+#   make fuzz             long runs: libFuzzer on the core, ioctl fuzzer in the VM
 #   make hbench           allocator core micro-benchmark on the host
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -69,7 +69,7 @@ harness:
 	$(MAKE) -C tests/harness check
 
 fuzz:
-	$(MAKE) -C tests/harness libfuzzer-run FUZZ_SECONDS=600
+	@bash tests/vm/fuzz.sh
 
 hbench:
 	$(MAKE) -C tests/harness bench

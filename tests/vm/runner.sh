@@ -70,6 +70,11 @@ step "module:load carveout" insmod $D/carveout.ko $CARVEOUT_ARGS
 # The test driver for QEMU's edu device: a DMA master for the DMA tests.
 step "module:load carveout_edu" insmod $D/carveout_edu.ko
 
+# CARVEOUT_ONLY (kernel command line, e.g. from make fuzz): run just these
+# userspace tests, no KUnit.
+only=${CARVEOUT_ONLY:-}
+[ -n "$only" ] && kunit=0
+
 if [ $kunit = 1 ]; then
 	# The suites run while the module loads.
 	step "module:load carveout_kunit" insmod $D/carveout_kunit.ko
@@ -86,7 +91,9 @@ if [ $kunit = 1 ]; then
 	step "module:unload carveout_kunit" rmmod carveout_kunit
 fi
 
-for t in $(cat $D/user-tests); do
+tests=$(cat $D/user-tests)
+[ -n "$only" ] && tests=$(echo "$only" | tr ',' ' ')
+for t in $tests; do
 	timeout 600 $D/tests/$t > /tmp/user.out 2>&1
 	rc=$?
 	tap_block "user:$t" $rc /tmp/user.out

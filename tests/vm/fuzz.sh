@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make fuzz: long fuzzing runs.
+#  1. the allocator core under libFuzzer on the host (FUZZ_SECONDS, 600);
+#  2. the ioctl/mmap fuzzer (tests/user/test_fuzz.c) in the debug test VM
+#     for FUZZ_OPS operations (200000) from FUZZ_SEED (random), judged like
+#     make check: the fuzzer's own checks and no kernel splat.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+secs=${FUZZ_SECONDS:-600}
+ops=${FUZZ_OPS:-200000}
+seed=${FUZZ_SEED:-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}
+seed=0x${seed#0x}
+fail=0
+
+bash "$top/tests/vm/install-deps.sh" || exit 1
+log "allocator core: libFuzzer for $secs s"
+make -s -C "$top/tests/harness" libfuzzer-run LIBFUZZER_TIME="$secs" \
+	>"$build/libfuzzer-long.log" 2>&1 || { tail -n 30 "$build/libfuzzer-long.log"; fail=1; }
+tail -n 3 "$build/libfuzzer-long.log"
+
+ktree=$(bash "$top/tests/vm/build-kernel.sh") || exit 1
+build_modules k-test "$ktree" || exit 1
+build_user || exit 1
+out=$build/vm-fuzz
+bash "$top/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" \
+	"$build/k-test/ko" "$build/user" || exit 1
+# A budget of about 15 ops/s under TCG with KASAN, plus boot.
+tmo=$(( ops / 15 + 600 ))
+log "ioctl fuzzer in the VM: $ops ops, seed $seed (timeout ${tmo}s)"
+bash "$top/tests/vm/run-vm.sh" "$ktree/arch/x86/boot/bzImage" \
+	"$out/initramfs.cpio.gz" check "$out" "$tmo" \
+	"CARVEOUT_ONLY=test_fuzz CARVEOUT_FUZZ_OPS=$ops CARVEOUT_FUZZ_SEED=$seed"
+rc=$?
+bash "$top/tests/vm/analyze.sh" "$out" 0 "$rc" test_fuzz >"$out/summary.txt"
+sed '$d' "$out/summary.txt"
+grep -a -E '# (seed|ops)' "$out/results.txt" | sed 's/^ *//'
+set -- $(grep '^COUNTS ' "$out/summary.txt")
+[ "${3:-1}" = 0 ] || fail=1
+echo "${2:-0} passed, ${3:-1} failed"
+exit $fail

@@ -670,9 +670,10 @@ static void test_map(void)
 	struct carveout_alloc_opts o = { .policy = CARVEOUT_POLICY_STRICT };
 	struct carveout_stats st;
 	struct carveout_buf *half;
-	const char *line, *end;
+	const char *line, *end, *pfn_line;
+	int used = -1, expect, first, want_first;
+	unsigned long pfn0;
 	char want[32];
-	int used = -1, expect;
 	struct run r;
 	unsigned int i;
 
@@ -702,11 +703,21 @@ static void test_map(void)
 		end = strchr(line + 5, '|');
 		if (end && end - line - 5 == 80)
 			used = count_char(line + 5, 80, '#');
-		/* Lowest address first: the half-region buffer is on the left. */
-		if (used > 0)
-			tap_ok(count_char(line + 5, used, '#') == used,
-			       "map: the used half is drawn at the start of node %u",
-			       info.nodes[0].node);
+		/*
+		 * Positions: the half-region buffer is one run of '#' that
+		 * starts where its physical address lies in the piece.
+		 */
+		pfn_line = strstr(r.out, "piece 0: pfn 0x");
+		if (half && used > 0 && pfn_line &&
+		    sscanf(pfn_line, "piece 0: pfn %lx", &pfn0) == 1) {
+			first = strchr(line + 5, '#') - (line + 5);
+			want_first = (int)(((half->phys_addr >> 12) - pfn0) * 80 /
+					   (st.region_bytes >> 12));
+			tap_ok(count_char(line + 5 + first, used, '#') == used &&
+			       first >= want_first - 1 && first <= want_first + 1,
+			       "map: the buffer at phys %#llx is drawn at cell %d (want %d)",
+			       (unsigned long long)half->phys_addr, first, want_first);
+		}
 	}
 	expect = (int)((st.region_bytes - st.free_bytes) * 80 / st.region_bytes);
 	if (info.nodes[0].nr_pieces == 1)

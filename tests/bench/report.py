@@ -150,6 +150,7 @@ def main():
     a = ap.parse_args()
 
     S = collections.defaultdict(Series)
+    CMA = collections.Counter()   # successful reps that came from CMA
     NA = {}
     M = {}
     INFO = []
@@ -168,6 +169,8 @@ def main():
                 ok, fail, n = int(d["ok"]), int(d["fail"]), int(d["n"])
                 s.ok += ok
                 s.fail += fail
+                if d.get("cma") == "1":
+                    CMA[key] += 1
                 if fail == 0 and n:
                     s.vals.append(int(d["tot"]) / n)
                 elif ok == 0 and n == 1:
@@ -209,7 +212,7 @@ def main():
 
     md = []
     md.append("# carveout benchmarks\n")
-    md.append(f"Kernel {a.kernel} (stock Debian, non-debug) in QEMU TCG "
+    md.append(f"Kernel {a.kernel}; QEMU TCG "
               "(2 vCPUs, 2 NUMA nodes of 1 GiB, q35 + intel-iommu + edu); "
               f"host: {a.host}; make bench took {a.elapsed} s.  "
               "Figures are median [min..max] over repetitions of "
@@ -254,31 +257,40 @@ def main():
                     "n/a" if r is None else ("met" if r <= 0.5 else "missed")))
 
     # ---- part 2 -------------------------------------------------------
-    md.append("\n## 2. Large contiguous buffers (node 0)\n")
+    md.append("\n## 2. Large contiguous buffers (node 0; dma_alloc: the CMA area)\n")
     md.append("`carveout_alloc` (region reserved at load, zeroes the buffer) vs "
               "`alloc_contig_range` at run time (search of naturally aligned "
               "candidates as module/co_region.c does, timed in full) vs "
-              "`dma_alloc_attrs(DMA_ATTR_FORCE_CONTIGUOUS)` on the edu device "
-              "(physically contiguous; no CMA in this kernel, so it falls back "
-              "to the page allocator: at most 4 MiB).  `co_buddy`: the "
+              "`dma_alloc_attrs(DMA_ATTR_FORCE_CONTIGUOUS)` on the edu device, "
+              "the coherent allocation from CMA (with the IOMMU translating, "
+              "FORCE_CONTIGUOUS is what takes dma_alloc_contiguous(), i.e. "
+              "cma_alloc() from the default CMA area; the IOVA mapping is "
+              "included; \"from CMA\": the buffer lies in the CMA area "
+              "reported at boot; without a CMA area it falls back to the page "
+              "allocator: at most 4 MiB).  `co_buddy`: the "
               "allocator core alone.  *frag*: after pinning ~1 page in 1024 "
-              "of all free memory at random (co_bench_pin.ko), 320 MiB of "
-              "tmpfs page cache and 256 MiB mlocked with every other page "
-              "unmapped.  Latency over successful repetitions.\n")
-    md.append("| state | size | carveout_alloc | co_buddy (core) | alloc_contig_range | dma_alloc FORCE_CONTIG | ratio carveout/contig |")
-    md.append("|---|---|---|---|---|---|---|")
+              "of all free memory outside the CMA area at random "
+              "(co_bench_pin.ko; the kernel keeps pins and unmovable pages "
+              "out of CMA), 320 MiB of tmpfs page cache and 256 MiB mlocked "
+              "with every other page unmapped (movable: may sit in CMA and "
+              "must be migrated).  Latency over successful repetitions.\n")
+    md.append("| state | size | carveout_alloc | co_buddy (core) | alloc_contig_range | dma_alloc from CMA | ratio carveout/contig | ratio carveout/dma CMA |")
+    md.append("|---|---|---|---|---|---|---|---|")
     plot = collections.OrderedDict()
     for label in ("idle", "frag"):
         for mb in (4, 16, 64, 256):
             name = f"{mb}M"
             cs = [g("large", name, i, "1", label) for i in
-                  ("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_contig")]
+                  ("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")]
             if not any(cs):
                 continue
             cells = [f"{cell(s)}; ok {success(s)}" if s else "n/a" for s in cs]
+            if cs[3]:
+                cells[3] += f"; from CMA {CMA[('large', name, 'dma_alloc_cma', '1', label)]}/{cs[3].ok}"
             r = ratio(cs[0], cs[2])
-            md.append(f"| {label} | {name} | " + " | ".join(cells) + f" | {fmt_ratio(r)} |")
-            for i, impl in enumerate(("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_contig")):
+            md.append(f"| {label} | {name} | " + " | ".join(cells) +
+                      f" | {fmt_ratio(r)} | {fmt_ratio(ratio(cs[0], cs[3]))} |")
+            for i, impl in enumerate(("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")):
                 s = cs[i]
                 if s and s.vals:
                     plot.setdefault(f"{impl} ({label})", []).append(
@@ -292,11 +304,27 @@ def main():
     targets.append(("64 MiB allocator core (co_buddy, no zeroing) vs alloc_contig_range, idle",
                     "<= 0.01x", fmt_ratio(r),
                     "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
+    for mb in ("64M", "256M"):
+        c = g("large", mb, "carveout_alloc", "1", "idle")
+        d = g("large", mb, "dma_alloc_cma", "1", "idle")
+        r = ratio(c, d)
+        nc = CMA[("large", mb, "dma_alloc_cma", "1", "idle")]
+        targets.append((f"{mb[:-1]} MiB carveout_alloc vs dma_alloc from CMA, idle "
+                        f"(baseline from CMA {nc}/{d.ok if d else 0})",
+                        "(<= 0.01x, as vs contig)", fmt_ratio(r),
+                        "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
     c = g("large", "64M", "carveout_alloc", "1", "frag")
     b = g("large", "64M", "alloc_contig_range", "1", "frag")
     targets.append(("64 MiB after fragmentation: success carveout / contig",
                     "100% where baseline fails", f"{success(c)} / {success(b)}",
                     "met" if c and c.fail == 0 and c.ok else "missed"))
+    for mb in ("64M", "256M"):
+        c = g("large", mb, "carveout_alloc", "1", "frag")
+        d = g("large", mb, "dma_alloc_cma", "1", "frag")
+        r = ratio(c, d)
+        targets.append((f"{mb[:-1]} MiB after fragmentation: success carveout / dma_alloc from CMA; latency ratio",
+                        "100%", f"{success(c)} / {success(d)}; {fmt_ratio(r)}",
+                        "met" if c and c.fail == 0 and c.ok else "missed"))
     if svg_plot(os.path.join(a.out, "large.svg"),
                 "Contiguous alloc+free latency vs size (median, min..max)",
                 "buffer size", "alloc+free", plot,
@@ -305,20 +333,32 @@ def main():
 
     # ---- part 3 -------------------------------------------------------
     md.append("\n## 3. Userspace: alloc + mmap + first touch (every page) + free\n")
-    md.append("| size | carveout ioctl | dma-heap system | ratio | anon mmap (reference, not contiguous) |")
-    md.append("|---|---|---|---|---|")
+    md.append("`DMA_HEAP_IOCTL_ALLOC` on `/dev/dma_heap/system` (not contiguous) "
+              "and on the CMA heap (`/dev/dma_heap/<default CMA area>`, "
+              "physically contiguous like carveout), then mmap of the dma-buf, "
+              "a write to every page, munmap, close.\n")
+    md.append("| size | carveout ioctl | dma-heap system | ratio vs system | dma-heap CMA | ratio vs CMA | anon mmap (reference, not contiguous) |")
+    md.append("|---|---|---|---|---|---|---|")
     uplot = collections.OrderedDict()
     for name, size in (("4K", 4096), ("1M", 1 << 20), ("64M", 64 << 20)):
         c, h, an = g("user", name, "carveout"), g("user", name, "dmaheap_system"), g("user", name, "anon_mmap")
+        hm = g("user", name, "dmaheap_cma")
         hc = cell(h) if h else "n/a (" + NA.get(("user", name, "dmaheap_system", "1", ""), "missing").replace("_", " ") + ")"
-        md.append(f"| {name} | {cell(c)} | {hc} | {fmt_ratio(ratio(c, h))} | {cell(an)} |")
-        for impl, s in (("carveout", c), ("dma-heap", h), ("anon mmap", an)):
+        hmc = cell(hm) if hm else "n/a (" + NA.get(("user", name, "dmaheap_cma", "1", ""), "missing").replace("_", " ") + ")"
+        md.append(f"| {name} | {cell(c)} | {hc} | {fmt_ratio(ratio(c, h))} | {hmc} | "
+                  f"{fmt_ratio(ratio(c, hm))} | {cell(an)} |")
+        for impl, s in (("carveout", c), ("dma-heap system", h), ("dma-heap CMA", hm), ("anon mmap", an)):
             if s and s.vals:
                 uplot.setdefault(impl, []).append((size, s.med, min(s.vals), max(s.vals)))
     for name in ("4K", "1M"):
         r = ratio(g("user", name, "carveout"), g("user", name, "dmaheap_system"))
         targets.append((f"userspace {name} vs dma-heap system", "<= 0.7x",
-                        fmt_ratio(r) if r else "n/a (no dma-heap in stock 6.1)",
+                        fmt_ratio(r) if r else "n/a (no dma-heap in this kernel)",
+                        "n/a" if r is None else ("met" if r <= 0.7 else "missed")))
+    for name in ("4K", "1M", "64M"):
+        r = ratio(g("user", name, "carveout"), g("user", name, "dmaheap_cma"))
+        targets.append((f"userspace {name} vs dma-heap CMA", "(<= 0.7x, as vs system)",
+                        fmt_ratio(r) if r else "n/a (no CMA heap in this kernel)",
                         "n/a" if r is None else ("met" if r <= 0.7 else "missed")))
     if svg_plot(os.path.join(a.out, "user.svg"),
                 "Userspace alloc+mmap+touch+free vs size", "buffer size",

@@ -3,17 +3,27 @@
 #
 # make bench: carveout against the kernel's allocators.
 #
+#  0. builds (once; cached like the test kernel by tests/vm/build-kernel.sh)
+#     the benchmark kernel: Debian's linux-source-6.12 with
+#     tests/bench/bench-kernel.config, the test kernel's options without any
+#     debug option, with CMA and dma-buf heaps (system + CMA) for the
+#     baselines; booted with a CMA area (cma=384M);
 #  1. builds carveout's modules, the benchmark modules (tests/bench/kmod,
-#     allocator core compiled in) and the static userspace tool against the
-#     stock Debian kernel (non-debug, as users run it);
+#     allocator core compiled in) and the static userspace tool against it;
 #  2. runs the host part (fragmentation traces, metadata: tests/bench/host);
 #  3. boots the QEMU VM of tests/vm/run-vm.sh twice: intel-iommu translating
 #     (all in-kernel and userspace benchmarks, idle and after fragmenting
 #     memory) and with intel_iommu=off (DMA MAP/UNMAP without translation);
 #  4. writes build/bench/report.md, results.csv and SVG plots.
 #
-# Environment: BENCH_KVER (default 6.1.0-56-amd64, else the newest stock
-# kernel), COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
+# Environment:
+#   BENCH_KERNEL=bench (default) | stock: stock = the installed Debian
+#     kernel (non-debug 6.1, no dma-buf heaps or CMA: those baselines are
+#     reported n/a); BENCH_KVER picks it (default 6.1.0-56-amd64, else the
+#     newest stock kernel with headers)
+#   BENCH_CMA (default 384M): the cma= size for the bench kernel; with
+#     carveout's 320 MiB per node it must fit node 1's 1 GiB
+#   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=../vm/lib.sh
@@ -22,14 +32,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 out=$build/bench
 bash "$here/install-deps.sh"
 
-kver=${BENCH_KVER:-6.1.0-56-amd64}
-if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
-	kver=$(stock_kver) || { echo "bench: no stock kernel with headers" >&2; exit 1; }
-fi
-kdir=/lib/modules/$kver/build
-kernel=/boot/vmlinuz-$kver
 mkdir -p "$out"
 t_start=$(date +%s)
+case "${BENCH_KERNEL:-bench}" in
+bench)
+	log "bench: benchmark kernel (tests/bench/bench-kernel.config; a cold build takes 10-20 min)"
+	kdir=$(bash "$top/tests/vm/build-kernel.sh" "$here/bench-kernel.config")
+	kernel=$kdir/arch/x86/boot/bzImage
+	kver=$(cat "$kdir/include/config/kernel.release")
+	kdesc="$kver built from Debian's linux-source-6.12 with tests/bench/bench-kernel.config (non-debug; CMA, dma-buf heaps), booted with cma=${BENCH_CMA:-384M}"
+	vm_extra="cma=${BENCH_CMA:-384M}"
+	;;
+stock)
+	kver=${BENCH_KVER:-6.1.0-56-amd64}
+	if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
+		kver=$(stock_kver) || { echo "bench: no stock kernel with headers" >&2; exit 1; }
+	fi
+	kdir=/lib/modules/$kver/build
+	kernel=/boot/vmlinuz-$kver
+	kdesc="$kver (stock Debian, non-debug; no dma-buf heaps, no CMA)"
+	vm_extra=""
+	;;
+*)
+	echo "bench: BENCH_KERNEL must be bench or stock" >&2
+	exit 1
+	;;
+esac
 
 log "bench: building carveout for $kver"
 build_modules bench/carveout "$kdir"
@@ -87,13 +115,13 @@ run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
 		return 1
 	fi
 }
-run_vm main 900 ""
+run_vm main 1200 "$vm_extra"
 if [ -z "${BENCH_SKIP_DIRECT:-}" ]; then
-	run_vm direct 300 "intel_iommu=off" || true
+	run_vm direct 300 "intel_iommu=off $vm_extra" || true
 fi
 
 host_desc="$(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load $(cut -d' ' -f1-3 /proc/loadavg)"
-python3 "$here/report.py" --out "$out" --kernel "$kver" --host "$host_desc" \
+python3 "$here/report.py" --out "$out" --kernel "$kdesc" --host "$host_desc" \
 	--elapsed $(( $(date +%s) - t_start )) \
 	"$out/vm-main/results.tap" "$out/vm-direct/results.tap" "$out/host.txt"
 log "bench: report in $out/report.md ($out/results.csv, $out/*.svg)"

@@ -40,6 +40,7 @@
 #include <linux/pci.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include <linux/carveout.h>
 
@@ -393,8 +394,32 @@ static int contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 enum limpl { L_CO_KAPI, L_CO_BUDDY, L_CONTIG, L_DMA, L_NR };
 static const char *const limpl_name[] = {
 	[L_CO_KAPI] = "carveout_alloc", [L_CO_BUDDY] = "co_buddy",
-	[L_CONTIG] = "alloc_contig_range", [L_DMA] = "dma_alloc_contig",
+	[L_CONTIG] = "alloc_contig_range", [L_DMA] = "dma_alloc_cma",
 };
+
+static unsigned long long cma_base;
+module_param(cma_base, ullong, 0444);
+MODULE_PARM_DESC(cma_base, "physical base of the default CMA area");
+static unsigned long long cma_size;
+module_param(cma_size, ullong, 0444);
+MODULE_PARM_DESC(cma_size, "its size in bytes (0: none)");
+
+/*
+ * Whether a dma_alloc_cma buffer lies in the default CMA area (given by
+ * bench-vm.sh from the boot log), i.e. came from cma_alloc() and not from
+ * the page allocator fallback; reported as cma= on the result line.
+ */
+static bool in_cma(const void *va, size_t size)
+{
+	struct page *page;
+	phys_addr_t pa;
+
+	if (!cma_size)
+		return false;
+	page = is_vmalloc_addr(va) ? vmalloc_to_page(va) : virt_to_page(va);
+	pa = page_to_phys(page);
+	return pa >= cma_base && pa + size <= cma_base + cma_size;
+}
 
 static int run_large(void)
 {
@@ -424,9 +449,9 @@ static int run_large(void)
 			for (r = -1; r < reps; r++) {
 				struct carveout_buf *cb = NULL;
 				unsigned long pfn = 0;
+				bool ok = false, cma = false;
 				dma_addr_t dma;
 				void *va = NULL;
-				bool ok = false;
 				u64 t0, ns;
 
 				t0 = ktime_get_ns();
@@ -449,18 +474,31 @@ static int run_large(void)
 						free_contig_range(pfn, nr);
 					break;
 				case L_DMA:
-					/* physically contiguous, as carveout's */
+					/*
+					 * Physically contiguous, as carveout's:
+					 * with the IOMMU translating, only
+					 * FORCE_CONTIGUOUS takes the CMA path
+					 * (iommu_dma_alloc_pages ->
+					 * dma_alloc_contiguous); without it,
+					 * dma_direct_alloc takes it anyway.
+					 */
 					va = dma_alloc_attrs(&pdev->dev, size, &dma,
 							     GFP_KERNEL | __GFP_NOWARN,
 							     DMA_ATTR_FORCE_CONTIGUOUS);
 					ok = va;
-					if (ok)
+					if (ok) {
+						cma = in_cma(va, size);
 						dma_free_attrs(&pdev->dev, size, va, dma,
 							       DMA_ATTR_FORCE_CONTIGUOUS);
+					}
 					break;
 				}
 				ns = ktime_get_ns() - t0;
-				if (r >= 0)
+				if (r >= 0 && li == L_DMA)
+					pr_info("R part=large name=%uM impl=%s label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d cma=%d\n",
+						mb, limpl_name[li], label, r, ns,
+						ok, !ok, cma);
+				else if (r >= 0)
 					pr_info("R part=large name=%uM impl=%s label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d\n",
 						mb, limpl_name[li], label, r, ns,
 						ok, !ok);

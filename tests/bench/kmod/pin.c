@@ -8,10 +8,17 @@
  * migrate (like pages pinned by get_user_pages), scattered over all of
  * memory that was free: ranges containing one cannot be had by
  * alloc_contig_range() or the buddy allocator.  Freed at unload.
+ *
+ * Pages inside the CMA area given by @cma_base/@cma_size are never kept:
+ * the kernel keeps unmovable allocations out of CMA pageblocks and
+ * migrates long-term pins (FOLL_LONGTERM) out of them, so a pinned page
+ * there would fragment CMA in a way no real workload can.  Movable data
+ * in CMA (page cache, anonymous memory) is left to cobench-user frag.
  */
 #define pr_fmt(fmt) "cobench: "	fmt
 
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/list.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -23,6 +30,13 @@ static unsigned int every = 1024;
 module_param(every, uint, 0444);
 MODULE_PARM_DESC(every, "keep one page in this many (on average)");
 
+static unsigned long long cma_base;
+module_param(cma_base, ullong, 0444);
+MODULE_PARM_DESC(cma_base, "physical base of the CMA area to leave alone");
+static unsigned long long cma_size;
+module_param(cma_size, ullong, 0444);
+MODULE_PARM_DESC(cma_size, "its size in bytes (0: no CMA area)");
+
 static LIST_HEAD(pinned);
 static unsigned long nr_pinned;
 
@@ -30,7 +44,8 @@ static int __init pin_init(void)
 {
 	gfp_t gfp = (GFP_HIGHUSER_MOVABLE & ~__GFP_RECLAIM) | __GFP_NOWARN |
 		    __GFP_THISNODE;
-	unsigned long grabbed = 0;
+	unsigned long grabbed = 0, in_cma = 0;
+	phys_addr_t pa;
 	struct page *page, *tmp;
 	LIST_HEAD(grab);
 	int nid;
@@ -47,15 +62,19 @@ static int __init pin_init(void)
 	}
 	list_for_each_entry_safe(page, tmp, &grab, lru) {
 		list_del(&page->lru);
-		if (get_random_u32() % every == 0) {
+		pa = page_to_phys(page);
+		if (cma_size && pa >= cma_base && pa - cma_base < cma_size) {
+			in_cma++;
+			__free_page(page);
+		} else if (get_random_u32() % every == 0) {
 			list_add(&page->lru, &pinned);
 			nr_pinned++;
 		} else {
 			__free_page(page);
 		}
 	}
-	pr_info("M pin grabbed_pages=%lu pinned_pages=%lu every=%u\n",
-		grabbed, nr_pinned, every);
+	pr_info("M pin grabbed_pages=%lu pinned_pages=%lu every=%u grabbed_in_cma=%lu\n",
+		grabbed, nr_pinned, every, in_cma);
 	return 0;
 }
 

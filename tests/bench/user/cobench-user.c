@@ -2,12 +2,15 @@
 /*
  * cobench-user - carveout's userspace benchmarks, run inside the bench VM.
  *
- *   cobench-user user REPS          ALLOC + mmap + first touch + munmap +
+ *   cobench-user user REPS [CMA_HEAP]
+ *                                   ALLOC + mmap + first touch + munmap +
  *                                   FREE, 4 KiB / 1 MiB / 64 MiB, against
  *                                   DMA_HEAP_IOCTL_ALLOC on
- *                                   /dev/dma_heap/system (n/a if absent)
- *                                   and anonymous mmap (a reference only:
- *                                   not contiguous)
+ *                                   /dev/dma_heap/system and on the CMA
+ *                                   heap /dev/dma_heap/CMA_HEAP (default:
+ *                                   the first other entry of /dev/dma_heap;
+ *                                   n/a if absent) and anonymous mmap (a
+ *                                   reference only: not contiguous)
  *   cobench-user map REPS LABEL     MAP + UNMAP of a 4 KiB and a 2 MiB
  *                                   buffer for 0000:00:03.0 (QEMU's edu)
  *   cobench-user frag FILE_MB LOCK_MB READY_FILE
@@ -22,6 +25,7 @@
  * Every call is checked; failed operations are counted in fail=.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -113,9 +117,9 @@ static int op_carveout(size_t len)
 	return bad ? -1 : 0;
 }
 
-static int heap_fd = -1;
+static int heap_fd = -1, cma_heap_fd = -1;
 
-static int op_dmaheap(size_t len)
+static int heap_op(int fd, size_t len)
 {
 	struct cb_dma_heap_allocation_data d = {
 		.len = len, .fd_flags = O_RDWR | O_CLOEXEC,
@@ -123,7 +127,7 @@ static int op_dmaheap(size_t len)
 	void *p;
 	int bad = 0;
 
-	if (ioctl(heap_fd, CB_DMA_HEAP_IOCTL_ALLOC, &d))
+	if (ioctl(fd, CB_DMA_HEAP_IOCTL_ALLOC, &d))
 		return -1;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);
 	if (p == MAP_FAILED) {
@@ -134,6 +138,16 @@ static int op_dmaheap(size_t len)
 	}
 	bad |= close(d.fd) != 0;
 	return bad ? -1 : 0;
+}
+
+static int op_dmaheap(size_t len)
+{
+	return heap_op(heap_fd, len);
+}
+
+static int op_cmaheap(size_t len)
+{
+	return heap_op(cma_heap_fd, len);
 }
 
 static int op_anon(size_t len)
@@ -151,11 +165,33 @@ struct usize {
 	const char *name;
 	size_t len;
 	unsigned long iters;
+	unsigned long cma_iters;	/* cma_alloc() migrates: slower */
 };
 
 static const struct usize usizes[] = {
-	{ "4K", 4096, 1000 }, { "1M", 1 << 20, 80 }, { "64M", 64 << 20, 3 },
+	{ "4K", 4096, 1000, 250 }, { "1M", 1 << 20, 80, 40 },
+	{ "64M", 64 << 20, 3, 3 },
 };
+
+/* The CMA heap is named after the CMA area ("reserved" for the default). */
+static const char *find_cma_heap(void)
+{
+	static char name[256];
+	struct dirent *e;
+	DIR *d = opendir("/dev/dma_heap");
+
+	if (!d)
+		return NULL;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "system"))
+			continue;
+		snprintf(name, sizeof(name), "%s", e->d_name);
+		closedir(d);
+		return name;
+	}
+	closedir(d);
+	return NULL;
+}
 
 static void run_op(const char *part, const char *name, const char *impl,
 		   int (*op)(size_t), size_t len, unsigned long iters, int reps)
@@ -181,12 +217,21 @@ static void run_op(const char *part, const char *name, const char *impl,
 	}
 }
 
-static int cmd_user(int reps)
+static int cmd_user(int reps, const char *cma_heap)
 {
+	char path[300];
 	unsigned int i;
 
 	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
 	heap_fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
+	if (!cma_heap)
+		cma_heap = find_cma_heap();
+	if (cma_heap) {
+		snprintf(path, sizeof(path), "/dev/dma_heap/%s", cma_heap);
+		cma_heap_fd = open(path, O_RDONLY | O_CLOEXEC);
+		printf("I dma_heap_cma=%s open=%s\n", cma_heap,
+		       cma_heap_fd >= 0 ? "yes" : strerror(errno));
+	}
 	for (i = 0; i < sizeof(usizes) / sizeof(usizes[0]); i++) {
 		const struct usize *u = &usizes[i];
 
@@ -202,6 +247,12 @@ static int cmd_user(int reps)
 		else
 			printf("NA part=user name=%s impl=dmaheap_system reason=no_/dev/dma_heap/system_(CONFIG_DMABUF_HEAPS_not_set)\n",
 			       u->name);
+		if (cma_heap_fd >= 0)
+			run_op("user", u->name, "dmaheap_cma", op_cmaheap,
+			       u->len, u->cma_iters, reps);
+		else
+			printf("NA part=user name=%s impl=dmaheap_cma reason=no_CMA_heap_in_/dev/dma_heap_(CONFIG_DMABUF_HEAPS_CMA_or_CMA_area_missing)\n",
+			       u->name);
 		run_op("user", u->name, "anon_mmap", op_anon, u->len,
 		       u->iters, reps);
 	}
@@ -211,7 +262,7 @@ static int cmd_user(int reps)
 static int cmd_map(int reps, const char *label)
 {
 	static const struct usize msizes[] = {
-		{ "4K", 4096, 2000 }, { "2M", 2 << 20, 1000 },
+		{ "4K", 4096, 2000, 0 }, { "2M", 2 << 20, 1000, 0 },
 	};
 	char impl[64];
 	unsigned int i;
@@ -308,11 +359,11 @@ int main(int argc, char **argv)
 {
 	page_size = sysconf(_SC_PAGESIZE);
 	if (argc >= 3 && !strcmp(argv[1], "user"))
-		return cmd_user(atoi(argv[2]));
+		return cmd_user(atoi(argv[2]), argc >= 4 ? argv[3] : NULL);
 	if (argc >= 4 && !strcmp(argv[1], "map"))
 		return cmd_map(atoi(argv[2]), argv[3]);
 	if (argc >= 5 && !strcmp(argv[1], "frag"))
 		return cmd_frag(atol(argv[2]), atol(argv[3]), argv[4]);
-	fprintf(stderr, "usage: cobench-user user REPS | map REPS LABEL | frag FILE_MB LOCK_MB READY\n");
+	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | frag FILE_MB LOCK_MB READY\n");
 	return 2;
 }

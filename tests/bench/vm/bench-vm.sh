@@ -30,18 +30,25 @@ fi
 out "I carveout_region=$(dmesg | grep -i 'carveout' | grep -io 'node [0-9].*' | head -2 | tr ' ' '_' | tr '\n' ';')"
 out "I iommu_groups=$(ls /sys/kernel/iommu_groups 2>/dev/null | wc -l) edu_iommu_group=$(basename "$(readlink /sys/bus/pci/devices/0000:00:03.0/iommu_group 2>/dev/null)" 2>/dev/null)"
 [ -e /dev/dma_heap/system ] && out "I dma_heap_system=yes" || out "I dma_heap_system=no"
+out "I dma_heaps=$(ls /dev/dma_heap 2>/dev/null | tr '\n' ',')"
+# The default CMA area (cma= on the command line): "Reserved N MiB at 0x..."
+cma_mb=$(dmesg | sed -n 's/.*cma: Reserved \([0-9]*\) MiB at \(0x[0-9a-f]*\).*/\1/p' | head -1)
+cma_base=$(dmesg | sed -n 's/.*cma: Reserved \([0-9]*\) MiB at \(0x[0-9a-f]*\).*/\2/p' | head -1)
+out "I cma_area=${cma_mb:-none}M@${cma_base:-none} meminfo_CmaTotal_kb=$(sed -n 's/CmaTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+cma_args="cma_base=${cma_base:-0} cma_size=$(( ${cma_mb:-0} << 20 ))"
 
 case "$mode" in
 main)
 	kbench test=meta
 	kbench test=fast reps=$REPS
-	kbench test=large reps=7 label=idle
+	kbench test=large reps=7 label=idle $cma_args
 	say "userspace"
 	$L/cobench-user user $REPS >$res
 	$L/cobench-user map $REPS iommu >$res
 	say "fragmenting"
 	dmesg -c >/dev/null
-	insmod $L/co_bench_pin.ko every=1024
+	# pages in the CMA area are not pinned (see tests/bench/kmod/pin.c)
+	insmod $L/co_bench_pin.ko every=1024 $cma_args
 	dmesg | sed -n 's/^.*cobench: //p' >$res
 	rm -f /tmp/ready
 	$L/cobench-user frag 320 256 /tmp/ready &
@@ -50,7 +57,8 @@ main)
 	while [ ! -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
 	out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 	cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
-	kbench test=large reps=5 label=frag
+	out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+	kbench test=large reps=5 label=frag $cma_args
 	kill $pid; wait $pid 2>/dev/null
 	rm -f /tmp/cobench-fill
 	rmmod co_bench_pin

@@ -88,6 +88,12 @@ stage "build: carveout on the test kernel (W=1, sparse)" \
 	build_modules k-test "$ktree" C=1
 stage "build: carveout on stock $skver headers (W=1)" \
 	build_modules k-stock "/lib/modules/$skver/build"
+if deb612=$(deb612_kdir); then
+	stage "build: carveout on Debian $(basename "$deb612") headers (W=1)" \
+		build_modules k-deb612 "$deb612"
+else
+	fail=$((fail + 1)); failed+=("no Debian 6.12 headers installed")
+fi
 stage "build: userspace tests and tools" build_user
 stage "dkms: add, build and install on $skver (log: build/dkms.log)" \
 	bash "$top/tests/vm/dkms-check.sh" "$skver"

@@ -18,6 +18,15 @@ stock_kver() {
 	echo "$best"
 }
 
+# Debian's 6.12 kernel headers (newest installed), a second distro target.
+deb612_kdir() {
+	local d
+	d=$(ls -d /usr/src/linux-headers-6.12.*+deb12-amd64 2>/dev/null |
+		LC_ALL=C sort -V | tail -n 1)
+	[ -n "$d" ] && [ -f "$d/Makefile" ] || return 1
+	echo "$d"
+}
+
 # build_modules NAME KDIR [MAKE_ARGS...]: build carveout's modules against
 # KDIR in build/NAME (a copy of the sources, so several kernels can be built
 # from one checkout).  Fails on any compiler or sparse warning.

@@ -137,26 +137,44 @@ static int co_callers_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_callers);
 
-static int co_buddyinfo_show(struct seq_file *m, void *v)
+/* Calls @fn with a stats snapshot of each piece of the file's node. */
+static int co_show_pieces(struct seq_file *m,
+			  void (*fn)(struct seq_file *m, struct co_node *cn,
+				     unsigned int piece,
+				     const struct co_buddy_stats *st))
 {
 	struct co_node *cn = m->private;
 	struct co_buddy_stats *st;
-	unsigned int i, o;
+	unsigned int i;
 
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
 	for (i = 0; i < cn->nr_pieces; i++) {
 		co_buddy_get_stats(&cn->pieces[i].buddy, st);
-		seq_printf(m, "Node %d, piece %u, pfn %#lx+%lu ", cn->nid, i,
-			   st->start_pfn, st->nr_pages);
-		for (o = 0; o <= st->max_order; o++)
-			seq_printf(m, " %6lu", st->nr_free[o]);
-		seq_putc(m, '\n');
+		fn(m, cn, i, st);
 	}
 	kfree(st);
 	return 0;
 }
+
+static void co_buddyinfo_piece(struct seq_file *m, struct co_node *cn,
+			       unsigned int i, const struct co_buddy_stats *st)
+{
+	unsigned int o;
+
+	seq_printf(m, "Node %d, piece %u, pfn %#lx+%lu ", cn->nid, i,
+		   st->start_pfn, st->nr_pages);
+	for (o = 0; o <= st->max_order; o++)
+		seq_printf(m, " %6lu", st->nr_free[o]);
+	seq_putc(m, '\n');
+}
+
+static int co_buddyinfo_show(struct seq_file *m, void *v)
+{
+	return co_show_pieces(m, co_buddyinfo_piece);
+}
+
 DEFINE_SHOW_ATTRIBUTE(co_buddyinfo);
 
 static int co_freemap_one(unsigned long pfn, unsigned int order, void *priv)
@@ -177,34 +195,37 @@ static int co_freemap_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_freemap);
 
+static void co_fragmentation_piece(struct seq_file *m, struct co_node *cn,
+				   unsigned int i,
+				   const struct co_buddy_stats *st)
+{
+	unsigned int o;
+
+	seq_printf(m, "piece %u: pfn %#lx+%lu free_pages %lu largest_free_pages %lu allocs %lu requested %llu granted %llu alloc_ok %llu free_ok %llu fail %llu invalid %llu metadata %zu\n",
+		   i, st->start_pfn, st->nr_pages, st->free_pages,
+		   st->largest_free_pages, st->nr_allocs, st->requested_bytes,
+		   st->granted_bytes, st->nr_alloc_ok, st->nr_free_ok,
+		   st->nr_fail, st->nr_invalid, st->metadata_bytes);
+	seq_printf(m, "piece %u unusable_index:", i);
+	for (o = 0; o <= st->max_order; o++)
+		seq_printf(m, " %u.%03u", st->unusable_index[o] / 1000,
+			   st->unusable_index[o] % 1000);
+	seq_putc(m, '\n');
+}
+
 static int co_fragmentation_show(struct seq_file *m, void *v)
 {
 	struct co_node *cn = m->private;
-	struct co_buddy_stats *st;
-	unsigned int i, o;
+	int ret;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-	for (i = 0; i < cn->nr_pieces; i++) {
-		co_buddy_get_stats(&cn->pieces[i].buddy, st);
-		seq_printf(m, "piece %u: pfn %#lx+%lu free_pages %lu largest_free_pages %lu allocs %lu requested %llu granted %llu alloc_ok %llu free_ok %llu fail %llu invalid %llu metadata %zu\n",
-			   i, st->start_pfn, st->nr_pages, st->free_pages,
-			   st->largest_free_pages, st->nr_allocs,
-			   st->requested_bytes, st->granted_bytes,
-			   st->nr_alloc_ok, st->nr_free_ok, st->nr_fail,
-			   st->nr_invalid, st->metadata_bytes);
-		seq_printf(m, "piece %u unusable_index:", i);
-		for (o = 0; o <= st->max_order; o++)
-			seq_printf(m, " %u.%03u", st->unusable_index[o] / 1000,
-				   st->unusable_index[o] % 1000);
-		seq_putc(m, '\n');
-	}
-	seq_printf(m, "node requested %lld granted %lld\n",
-		   atomic64_read(&cn->requested), atomic64_read(&cn->granted));
-	kfree(st);
-	return 0;
+	ret = co_show_pieces(m, co_fragmentation_piece);
+	if (!ret)
+		seq_printf(m, "node requested %lld granted %lld\n",
+			   atomic64_read(&cn->requested),
+			   atomic64_read(&cn->granted));
+	return ret;
 }
+
 DEFINE_SHOW_ATTRIBUTE(co_fragmentation);
 
 static int co_numastat_show(struct seq_file *m, void *v)

@@ -16,6 +16,8 @@
 
 #include <linux/carveout.h>
 
+#include "tap.h"
+
 #define CO_DEV		"/dev/carveout"
 #define CO_EDU_PCI	"0000:00:03.0"
 
@@ -131,6 +133,45 @@ static inline uint64_t co_virt_to_pfn(const void *va)
 	if (!(ent & (1ULL << 63)))
 		return 0;
 	return ent & ((1ULL << 55) - 1);
+}
+
+/* Sets a writable module parameter, e.g. file_limit. */
+static inline int co_set_param(const char *name, unsigned long v)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/carveout/parameters/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%lu\n", v);
+	return fclose(f);
+}
+
+/*
+ * Checks that every node's region is entirely free again, and fully
+ * coalesced where the region is one power-of-two piece.
+ */
+static inline void co_check_all_free(int fd, const struct carveout_node_info *nodes,
+				     int nr)
+{
+	struct carveout_stats s;
+	int i, ok;
+
+	for (i = 0; i < nr; i++) {
+		ok = co_stats(fd, nodes[i].node, &s) == 0;
+		tap_ok(ok && s.free_bytes == s.region_bytes && s.nr_buffers == 0,
+		       "node %u fully free (%llu of %llu, %llu buffers)",
+		       nodes[i].node, (unsigned long long)s.free_bytes,
+		       (unsigned long long)s.region_bytes,
+		       (unsigned long long)s.nr_buffers);
+		if (nodes[i].nr_pieces == 1 &&
+		    !(s.region_bytes & (s.region_bytes - 1)))
+			tap_ok(ok && s.largest_free == s.region_bytes,
+			       "node %u fully coalesced (largest free %llu)",
+			       nodes[i].node, (unsigned long long)s.largest_free);
+	}
 }
 
 #endif /* CO_TEST_H */

@@ -425,39 +425,26 @@ static void test_other_ioctls(void)
 	co_free(fd, a.handle);
 }
 
-static int write_param(const char *name, unsigned long v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/carveout/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%lu\n", v);
-	return fclose(f);
-}
-
 static void test_limits(void)
 {
 	struct carveout_alloc a, b, c;
 	int fd2 = co_open();
 
-	tap_ok(write_param("file_limit", 1 << 20) == 0, "set file_limit to 1 MiB");
+	tap_ok(co_set_param("file_limit", 1 << 20) == 0, "set file_limit to 1 MiB");
 	tap_ok(co_alloc_simple(fd, 1 << 20, &a) == 0, "1 MiB fits the file limit");
 	tap_errno(co_alloc_simple(fd, 4096, &b), EDQUOT,
 		  "one more page exceeds the file limit");
 	tap_ok(co_alloc_simple(fd2, 4096, &b) == 0,
 	       "another file has its own limit");
-	write_param("file_limit", 0);
+	co_set_param("file_limit", 0);
 
-	tap_ok(write_param("user_limit", (1 << 20) + 8192) == 0,
+	tap_ok(co_set_param("user_limit", (1 << 20) + 8192) == 0,
 	       "set user_limit to 1 MiB + 2 pages");
 	tap_ok(co_alloc_simple(fd2, 4096, &c) == 0,
 	       "the user may still take a page");
 	tap_errno(co_alloc_simple(fd2, 4096, &c), EDQUOT,
 		  "the user limit counts every file of the user");
-	write_param("user_limit", 0);
+	co_set_param("user_limit", 0);
 	co_free(fd, a.handle);
 	close(fd2);
 	tap_ok(co_alloc_simple(fd, 4096, &a) == 0, "limits lifted again");

@@ -1958,20 +1958,7 @@ int main(int argc, char **argv)
 	       n_stats_ok + n_stats_bad);
 	tap_ok(nr_used_bufs() == 0, "model: nothing left alive (%d)",
 	       nr_used_bufs());
-	for (i = 0; i < nr_nodes; i++) {
-		int ok = co_stats(fd, nodes[i].node, &s) == 0;
-
-		tap_ok(ok && s.free_bytes == s.region_bytes && s.nr_buffers == 0,
-		       "node %u fully free (%llu of %llu, %llu buffers)",
-		       nodes[i].node, (unsigned long long)s.free_bytes,
-		       (unsigned long long)s.region_bytes,
-		       (unsigned long long)s.nr_buffers);
-		if (nodes[i].nr_pieces == 1 &&
-		    !(s.region_bytes & (s.region_bytes - 1)))
-			tap_ok(ok && s.largest_free == s.region_bytes,
-			       "node %u fully coalesced (largest free %llu)",
-			       nodes[i].node, (unsigned long long)s.largest_free);
-	}
+	co_check_all_free(fd, nodes, nr_nodes);
 	close(fd);
 	if (tap_fail)
 		tap_diag("reproduce: test_fuzz 0x%" PRIx64 " %lu", seed, nr_ops);

@@ -501,19 +501,6 @@ static void test_dma(void)
 		close(fd);
 }
 
-static int write_param(const char *name, unsigned long v)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/module/carveout/parameters/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -1;
-	fprintf(f, "%lu\n", v);
-	return fclose(f);
-}
-
 static void test_errors(void)
 {
 	struct carveout_alloc_opts o;
@@ -585,7 +572,7 @@ static void test_errors(void)
 		carveout_buf_free(held[i]);
 
 	/* Per-file limit. */
-	if (tap_ok(write_param("file_limit", MIB) == 0, "set file_limit to 1M")) {
+	if (tap_ok(co_set_param("file_limit", MIB) == 0, "set file_limit to 1M")) {
 		struct carveout_buf *a = carveout_buf_alloc(ctx, MIB, NULL);
 
 		tap_ok(a != NULL, "1M fits the file limit");
@@ -595,7 +582,7 @@ static void test_errors(void)
 		       "EDQUOT explained: %s", carveout_strerror(errno));
 		carveout_buf_free(b);
 		carveout_buf_free(a);
-		tap_ok(write_param("file_limit", 0) == 0, "lift file_limit");
+		tap_ok(co_set_param("file_limit", 0) == 0, "lift file_limit");
 	}
 
 	b = carveout_buf_alloc(ctx, 4096, NULL);

@@ -506,7 +506,6 @@ static void proc_main(int idx, uint64_t seed)
 int main(int argc, char **argv)
 {
 	struct carveout_node_info nodes[16];
-	struct carveout_stats s;
 	const char *env = getenv("CARVEOUT_STRESS_SECS");
 	double secs = argc > 1 ? atof(argv[1]) : env ? atof(env) : DEF_SECS;
 	unsigned long total = 0;
@@ -571,20 +570,7 @@ int main(int argc, char **argv)
 	       sh->ops[S_VERIFY], sh->corrupt);
 	tap_ok(!sh->foreign, "no buffer showed another buffer's data (%lu)",
 	       sh->foreign);
-	for (i = 0; i < nr_nodes; i++) {
-		int ok = co_stats(fd, nodes[i].node, &s) == 0;
-
-		tap_ok(ok && s.free_bytes == s.region_bytes && s.nr_buffers == 0,
-		       "node %u fully free (%llu of %llu, %llu buffers)",
-		       nodes[i].node, (unsigned long long)s.free_bytes,
-		       (unsigned long long)s.region_bytes,
-		       (unsigned long long)s.nr_buffers);
-		if (nodes[i].nr_pieces == 1 &&
-		    !(s.region_bytes & (s.region_bytes - 1)))
-			tap_ok(ok && s.largest_free == s.region_bytes,
-			       "node %u fully coalesced (largest free %llu)",
-			       nodes[i].node, (unsigned long long)s.largest_free);
-	}
+	co_check_all_free(fd, nodes, nr_nodes);
 	close(fd);
 	return tap_finish();
 }

@@ -28,14 +28,6 @@
 
 #include "co_edu.h"
 
-#define EDU_REG_ID	0x00
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_CNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_CMD_RUN	0x1
-#define EDU_CMD_TO_RAM	0x2
-
 /**
  * struct co_edu - the one bound edu device
  * @pdev: the PCI device

@@ -18,6 +18,15 @@
 #define CO_EDU_BUF_ADDR		0x40000
 #define CO_EDU_BUF_SIZE		4096
 
+/* edu's BAR0 registers (QEMU hw/misc/edu.c). */
+#define EDU_REG_ID		0x00
+#define EDU_REG_SRC		0x80	/* source bus address */
+#define EDU_REG_DST		0x88	/* destination bus address */
+#define EDU_REG_CNT		0x90	/* bytes */
+#define EDU_REG_CMD		0x98
+#define EDU_CMD_RUN		0x1	/* start; clears when done */
+#define EDU_CMD_TO_RAM		0x2	/* edu buffer -> RAM */
+
 /* Directions of a transfer. */
 #define CO_EDU_TO_DEVICE	0	/* RAM -> edu buffer */
 #define CO_EDU_FROM_DEVICE	1	/* edu buffer -> RAM */

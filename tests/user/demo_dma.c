@@ -24,13 +24,13 @@ static int run(uint64_t src, uint64_t dst, uint32_t len, int to_ram)
 {
 	int i;
 
-	w64(0x80, src);
-	w64(0x88, dst);
-	w64(0x90, len);
+	w64(EDU_REG_SRC, src);
+	w64(EDU_REG_DST, dst);
+	w64(EDU_REG_CNT, len);
 	__sync_synchronize();
-	w64(0x98, 1 | (to_ram ? 2 : 0));
+	w64(EDU_REG_CMD, EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0));
 	for (i = 0; i < 2500; i++) {
-		if (!(*(volatile uint64_t *)(bar + 0x98) & 1))
+		if (!(*(volatile uint64_t *)(bar + EDU_REG_CMD) & EDU_CMD_RUN))
 			return 0;
 		usleep(2000);
 	}

@@ -42,14 +42,6 @@
 #define EDU_VENDOR	0x1234
 #define EDU_DEVICE	0x11e8
 
-/* edu's registers (QEMU hw/misc/edu.c). */
-#define EDU_REG_ID	0x00
-#define EDU_REG_SRC	0x80
-#define EDU_REG_DST	0x88
-#define EDU_REG_CNT	0x90
-#define EDU_REG_CMD	0x98
-#define EDU_CMD_RUN	0x1
-#define EDU_CMD_TO_RAM	0x2
 /* edu masks bus addresses to 28 bits; carveout_edu sets that mask. */
 #define EDU_DMA_MASK	((1ULL << 28) - 1)
 #define EDU_TIMEOUT_US	5000000

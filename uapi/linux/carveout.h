@@ -2,16 +2,30 @@
 /*
  * carveout: physically contiguous DMA buffers from per-node reserved regions.
  *
- * Userspace opens /dev/carveout and issues the ioctls below.  Every argument
- * structure starts with its own size (so it can grow: the kernel reads it
- * with copy_struct_from_user() semantics, zero-filling fields an older
- * caller does not know and rejecting non-zero fields it does not know) and a
- * flags word.  Unknown flag bits, non-zero reserved fields and non-zero
- * output fields on input are rejected with EINVAL; unknown commands with
- * ENOTTY.  Pointers travel as __u64.
+ * Userspace opens /dev/carveout and issues the ioctls below.  Buffers are
+ * named by a handle that is private to the open file, and mapped with
+ * mmap(2) at the offset CARVEOUT_IOC_ALLOC returned.  Pointers travel as
+ * __u64.
  *
- * Buffers are named by a handle that is private to the open file.  A buffer
- * is mapped with mmap(2) at the offset CARVEOUT_IOC_ALLOC returned.
+ * How the argument structures grow (the iommufd scheme):
+ *
+ * - The ioctl number names the command only (_IO(CARVEOUT_IOC_MAGIC, nr)):
+ *   it does not encode a size, so a structure can grow without a new
+ *   number.
+ * - Every argument structure starts with "__u32 size": the number of bytes
+ *   the caller passes.  Each command has a minimum, CARVEOUT_<CMD>_MIN_SIZE
+ *   below: the structure as the first ABI version defined it.  Fields are
+ *   only ever added at the end.
+ * - size below the minimum: EINVAL.  size larger than the kernel knows:
+ *   the bytes the kernel does not know must be zero (E2BIG otherwise), so a
+ *   newer caller runs on an older kernel as long as it asks for nothing
+ *   new.  size smaller than the kernel knows (an older caller): the fields
+ *   past size read as zero, which always means the default.
+ * - Results are written back only up to min(size, the kernel's size); the
+ *   size field itself is never changed.
+ * - Unknown flag bits, non-zero reserved fields and non-zero output fields
+ *   on input: EINVAL.  Unknown commands: ENOTTY.
+ * - New features are found through CARVEOUT_IOC_INFO's capability bits.
  */
 #ifndef _UAPI_LINUX_CARVEOUT_H
 #define _UAPI_LINUX_CARVEOUT_H
@@ -32,6 +46,7 @@
 #define CARVEOUT_CAP_WC		0x10ULL	/* write-combine mmap */
 #define CARVEOUT_CAP_UNCACHED	0x20ULL	/* uncached mmap */
 #define CARVEOUT_CAP_PHYS	0x40ULL	/* caller may see physical addresses */
+#define CARVEOUT_CAP_FREEMAP	0x80ULL	/* FREEMAP and SLABINFO */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO
@@ -63,6 +78,8 @@ struct carveout_node_info {
  * @max_alloc: out, largest single buffer possible now
  * @file_limit: out, bytes one open file may hold (0: no limit)
  * @user_limit: out, bytes one user may hold (0: no limit)
+ * @file_bytes: out, bytes this open file holds now
+ * @user_bytes: out, bytes the caller's user holds now, over all files
  */
 struct carveout_info {
 	__u32 size;
@@ -77,7 +94,12 @@ struct carveout_info {
 	__u64 max_alloc;
 	__u64 file_limit;
 	__u64 user_limit;
+	__u64 file_bytes;
+	__u64 user_bytes;
 };
+
+/* INFO up to @user_limit is the first version; the caller's bytes came later. */
+#define CARVEOUT_INFO_MIN_SIZE		72
 
 /* Allocation policies. */
 #define CARVEOUT_POLICY_LOCAL		0	/* calling CPU's node, then nearest */
@@ -132,6 +154,8 @@ struct carveout_alloc {
 	__u32 reserved;
 };
 
+#define CARVEOUT_ALLOC_MIN_SIZE		136
+
 /**
  * struct carveout_handle - CARVEOUT_IOC_FREE
  * @size: sizeof(struct carveout_handle)
@@ -145,6 +169,8 @@ struct carveout_handle {
 	__u32 handle;
 	__u32 reserved;
 };
+
+#define CARVEOUT_HANDLE_MIN_SIZE	16
 
 /* DMA directions, as enum dma_data_direction. */
 #define CARVEOUT_DMA_BIDIRECTIONAL	0
@@ -172,6 +198,8 @@ struct carveout_map {
 	__u64 dma_mask;
 };
 
+#define CARVEOUT_MAP_MIN_SIZE		96
+
 #define CARVEOUT_SYNC_FOR_CPU		0x1
 #define CARVEOUT_SYNC_FOR_DEVICE	0x2
 #define CARVEOUT_SYNC_FLAGS		(CARVEOUT_SYNC_FOR_CPU | \
@@ -197,6 +225,8 @@ struct carveout_sync {
 	__u64 dma_addr;
 };
 
+#define CARVEOUT_SYNC_MIN_SIZE		40
+
 #define CARVEOUT_EXPORT_FLAGS		(0x80000 | 0x2)	/* O_CLOEXEC | O_RDWR */
 
 /**
@@ -212,6 +242,8 @@ struct carveout_export {
 	__u32 handle;
 	__s32 fd;
 };
+
+#define CARVEOUT_EXPORT_MIN_SIZE	16
 
 /**
  * struct carveout_stats - CARVEOUT_IOC_STATS, open to any caller
@@ -257,13 +289,130 @@ struct carveout_stats {
 	__u64 free_blocks[40];
 };
 
-#define CARVEOUT_IOC_INFO	_IOWR(CARVEOUT_IOC_MAGIC, 0x00, struct carveout_info)
-#define CARVEOUT_IOC_ALLOC	_IOWR(CARVEOUT_IOC_MAGIC, 0x01, struct carveout_alloc)
-#define CARVEOUT_IOC_FREE	_IOW(CARVEOUT_IOC_MAGIC, 0x02, struct carveout_handle)
-#define CARVEOUT_IOC_MAP	_IOWR(CARVEOUT_IOC_MAGIC, 0x03, struct carveout_map)
-#define CARVEOUT_IOC_UNMAP	_IOW(CARVEOUT_IOC_MAGIC, 0x04, struct carveout_map)
-#define CARVEOUT_IOC_SYNC	_IOW(CARVEOUT_IOC_MAGIC, 0x05, struct carveout_sync)
-#define CARVEOUT_IOC_EXPORT	_IOWR(CARVEOUT_IOC_MAGIC, 0x06, struct carveout_export)
-#define CARVEOUT_IOC_STATS	_IOWR(CARVEOUT_IOC_MAGIC, 0x07, struct carveout_stats)
+#define CARVEOUT_STATS_MIN_SIZE		448
+
+/**
+ * struct carveout_free_block - one free block, placed within its piece
+ * @offset: first page of the block, counted from the start of the piece
+ * @order: the block is 2^@order pages
+ * @reserved: 0
+ */
+struct carveout_free_block {
+	__u64 offset;
+	__u32 order;
+	__u32 reserved;
+};
+
+/**
+ * struct carveout_freemap - CARVEOUT_IOC_FREEMAP, open to any caller
+ * @size: sizeof(struct carveout_freemap)
+ * @flags: must be 0
+ * @node: in, node to report
+ * @piece: in, piece of the node, 0 .. @nr_pieces - 1
+ * @start: in, page offset in the piece to start at (0, or @next of the
+ *	previous call: a cursor)
+ * @blocks_ptr: in, user pointer to @blocks_cap struct carveout_free_block
+ * @blocks_cap: in, room at @blocks_ptr (> 0)
+ * @nr_blocks: out, entries filled, in address order
+ * @nr_pieces: out, pieces the node's region is made of
+ * @reserved: must be 0
+ * @piece_pages: out, pages in the piece
+ * @next: out, page offset to continue at; @piece_pages when the walk is
+ *	done
+ *
+ * Positions are page offsets within a piece, never physical addresses.
+ * Each call walks under the arena's lock for at most @blocks_cap blocks
+ * (capped by the kernel), so a picture made of several calls is not one
+ * snapshot.
+ */
+struct carveout_freemap {
+	__u32 size;
+	__u32 flags;
+	__u32 node;
+	__u32 piece;
+	__u64 start;
+	__u64 blocks_ptr;
+	__u32 blocks_cap;
+	__u32 nr_blocks;
+	__u32 nr_pieces;
+	__u32 reserved;
+	__u64 piece_pages;
+	__u64 next;
+};
+
+#define CARVEOUT_FREEMAP_MIN_SIZE	64
+
+/**
+ * struct carveout_slab_class - one size class of the caller's slab caches
+ * @obj_size: object size in bytes
+ * @objs_per_slab: objects per slab
+ * @slab_pages: pages per slab
+ * @reserved: 0
+ * @objs_in_use: objects the caller holds
+ * @objs_cached: free objects parked in per-CPU magazines
+ * @objs_total: objects in all slabs of the class
+ * @slabs_full: slabs with no free object
+ * @slabs_partial: slabs with some free objects
+ * @slabs_empty: slabs with only free objects
+ */
+struct carveout_slab_class {
+	__u32 obj_size;
+	__u32 objs_per_slab;
+	__u32 slab_pages;
+	__u32 reserved;
+	__u64 objs_in_use;
+	__u64 objs_cached;
+	__u64 objs_total;
+	__u64 slabs_full;
+	__u64 slabs_partial;
+	__u64 slabs_empty;
+};
+
+/**
+ * struct carveout_slabinfo - CARVEOUT_IOC_SLABINFO: this file's own slab
+ *	caches on one node
+ * @size: sizeof(struct carveout_slabinfo)
+ * @flags: must be 0
+ * @node: in, node to report
+ * @classes_cap: in, room at @classes_ptr
+ * @classes_ptr: in, user pointer to @classes_cap struct carveout_slab_class
+ * @nr_classes: out, size classes (all are filled, up to @classes_cap, by
+ *	increasing size; a file without caches on the node gets zeros)
+ * @reserved: must be 0
+ */
+struct carveout_slabinfo {
+	__u32 size;
+	__u32 flags;
+	__u32 node;
+	__u32 classes_cap;
+	__u64 classes_ptr;
+	__u32 nr_classes;
+	__u32 reserved;
+};
+
+#define CARVEOUT_SLABINFO_MIN_SIZE	32
+
+/* Command numbers; the ioctl number carries no size (see the top). */
+#define CARVEOUT_CMD_INFO	0x80
+#define CARVEOUT_CMD_ALLOC	0x81
+#define CARVEOUT_CMD_FREE	0x82
+#define CARVEOUT_CMD_MAP	0x83
+#define CARVEOUT_CMD_UNMAP	0x84
+#define CARVEOUT_CMD_SYNC	0x85
+#define CARVEOUT_CMD_EXPORT	0x86
+#define CARVEOUT_CMD_STATS	0x87
+#define CARVEOUT_CMD_FREEMAP	0x88
+#define CARVEOUT_CMD_SLABINFO	0x89
+
+#define CARVEOUT_IOC_INFO	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_INFO)	/* struct carveout_info */
+#define CARVEOUT_IOC_ALLOC	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_ALLOC)	/* struct carveout_alloc */
+#define CARVEOUT_IOC_FREE	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_FREE)	/* struct carveout_handle */
+#define CARVEOUT_IOC_MAP	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_MAP)	/* struct carveout_map */
+#define CARVEOUT_IOC_UNMAP	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_UNMAP)	/* struct carveout_map */
+#define CARVEOUT_IOC_SYNC	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_SYNC)	/* struct carveout_sync */
+#define CARVEOUT_IOC_EXPORT	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_EXPORT)	/* struct carveout_export */
+#define CARVEOUT_IOC_STATS	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_STATS)	/* struct carveout_stats */
+#define CARVEOUT_IOC_FREEMAP	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_FREEMAP)	/* struct carveout_freemap */
+#define CARVEOUT_IOC_SLABINFO	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_SLABINFO)	/* struct carveout_slabinfo */
 
 #endif /* _UAPI_LINUX_CARVEOUT_H */

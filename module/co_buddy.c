@@ -733,19 +733,46 @@ void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st)
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buddy_get_stats);
 
+/*
+ * End of the free block that contains @pfn without starting there, or 0 if
+ * there is none.  Blocks are naturally aligned, so the candidates are
+ * @pfn rounded down to each order: with @pfn 0x1003, an order-2 block at
+ * 0x1000 contains it and the walk resumes at 0x1004.
+ */
+static unsigned long __co_buddy_block_end(const struct co_buddy *b,
+					  unsigned long pfn)
+{
+	unsigned long head;
+	unsigned int order;
+
+	for (order = 1; order <= b->max_order; order++) {
+		head = ALIGN_DOWN(pfn, 1UL << order);
+		if (head < b->start_pfn)
+			break;
+		if (co_hbm_test(&b->area[order], co_buddy_slot(b, head, order)))
+			return head + (1UL << order);
+	}
+	return 0;
+}
+
 /**
- * co_buddy_walk_free() - call @fn for every free block, by address
+ * co_buddy_walk_free_from() - call @fn for free blocks from a page on
  * @b: arena
+ * @from: first PFN of interest; a free block that starts before it is
+ *	skipped, so a walk resumed at the end of the last block reported
+ *	never reports a block twice
  * @fn: callback; returns 0 to continue, anything else stops the walk
  * @priv: passed to @fn
  *
- * Context: Takes the arena lock for the whole walk; @fn must not sleep and
- * must not call into @b.
+ * Context: Takes the arena lock for the walk; @fn must not sleep and must
+ * not call into @b.  Callers that walk large arenas stop after a bounded
+ * number of blocks and resume later, to keep the lock hold short.
  * Return: 0, or the first non-zero value returned by @fn.
  */
-int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv)
+int co_buddy_walk_free_from(struct co_buddy *b, unsigned long from,
+			    co_buddy_walk_fn fn, void *priv)
 {
-	unsigned long pfn = b->start_pfn;
+	unsigned long pfn = max(from, b->start_pfn), end;
 	int ret = 0;
 
 	spin_lock(&b->lock);
@@ -759,8 +786,13 @@ int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv)
 			continue;
 		}
 		order = __co_buddy_free_order_at(b, pfn);
-		if (WARN_ON_ONCE(order < 0))
-			break;
+		if (order < 0) {
+			end = __co_buddy_block_end(b, pfn);
+			if (WARN_ON_ONCE(!end))
+				break;
+			pfn = end;
+			continue;
+		}
 		ret = fn(pfn, order, priv);
 		if (ret)
 			break;
@@ -768,6 +800,21 @@ int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv)
 	}
 	spin_unlock(&b->lock);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_buddy_walk_free_from);
+
+/**
+ * co_buddy_walk_free() - call @fn for every free block, by address
+ * @b: arena
+ * @fn: callback; returns 0 to continue, anything else stops the walk
+ * @priv: passed to @fn
+ *
+ * Context: as co_buddy_walk_free_from().
+ * Return: 0, or the first non-zero value returned by @fn.
+ */
+int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv)
+{
+	return co_buddy_walk_free_from(b, b->start_pfn, fn, priv);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buddy_walk_free);
 

@@ -150,8 +150,8 @@ unsigned long co_buddy_free_pages(struct co_buddy *b);
 unsigned int co_buddy_max_order(const struct co_buddy *b);
 size_t co_buddy_metadata_bytes(const struct co_buddy *b);
 int co_buddy_walk_free(struct co_buddy *b, co_buddy_walk_fn fn, void *priv);
-/* The name the module uses; a macro so it reads like the kernel's walkers. */
-#define co_buddy_for_each_free(b, fn, priv)	co_buddy_walk_free(b, fn, priv)
+int co_buddy_walk_free_from(struct co_buddy *b, unsigned long from,
+			    co_buddy_walk_fn fn, void *priv);
 
 /* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
 struct kunit_suite;

@@ -66,6 +66,7 @@ typedef unsigned int gfp_t;
 #define DIV_ROUND_UP_ULL(n, d)	DIV_ROUND_UP((unsigned long long)(n), (d))
 #define BITS_TO_LONGS(n)	DIV_ROUND_UP((n), BITS_PER_LONG)
 #define ALIGN(x, a)		(((x) + (a) - 1) & ~((typeof(x))(a) - 1))
+#define ALIGN_DOWN(x, a)	((x) & ~((typeof(x))(a) - 1))
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define BUILD_BUG_ON(c)		_Static_assert(!(c), #c)
 #define container_of(ptr, type, member) \

@@ -488,8 +488,51 @@ static void buddy_test_walker(struct kunit *test)
 	memset(&w, 0, sizeof(w));
 	w.next = 0x100003;
 	w.stop_after = 3;
-	KUNIT_EXPECT_EQ(test, co_buddy_for_each_free(b, buddy_walk_fn, &w), 1);
+	KUNIT_EXPECT_EQ(test, co_buddy_walk_free(b, buddy_walk_fn, &w), 1);
 	KUNIT_EXPECT_EQ(test, w.blocks, 3);
+	for (pfn = b->start_pfn; pfn < b->end_pfn; pfn++)
+		for (i = 1; i <= 5; i++)
+			if (co_buddy_is_allocation(b, pfn, i))
+				KUNIT_EXPECT_EQ(test, co_buddy_free(b, pfn, i),
+						0);
+	buddy_expect_pristine(test, b);
+	co_buddy_destroy(b);
+}
+
+/*
+ * A walk resumed page by page, from block ends and from inside blocks,
+ * reports each free block once: the cursor of FREEMAP.
+ */
+static void buddy_test_walker_resume(struct kunit *test)
+{
+	struct co_buddy *b = buddy_new(test, 0x100003, 1000);
+	struct buddy_walk all = { .next = 0x100003 }, w = { };
+	unsigned long pfn, from;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		KUNIT_ASSERT_EQ(test, co_buddy_alloc(b, 1 + i % 5, 0, 0, &pfn),
+				0);
+	KUNIT_ASSERT_EQ(test, co_buddy_walk_free(b, buddy_walk_fn, &all), 0);
+
+	/* One block per call, resumed at the end of the last one. */
+	w.next = 0x100003;
+	for (from = b->start_pfn; from < b->end_pfn; from = w.next) {
+		w.stop_after = w.blocks + 1;
+		if (!co_buddy_walk_free_from(b, from, buddy_walk_fn, &w))
+			break;
+	}
+	KUNIT_EXPECT_FALSE(test, w.bad);
+	KUNIT_EXPECT_EQ(test, w.blocks, all.blocks);
+	KUNIT_EXPECT_EQ(test, w.pages, all.pages);
+
+	/* From inside a free block: that block is skipped, not split. */
+	for (pfn = b->start_pfn; pfn < b->end_pfn; pfn++) {
+		struct buddy_walk one = { .next = pfn, .stop_after = 1 };
+
+		co_buddy_walk_free_from(b, pfn, buddy_walk_fn, &one);
+		KUNIT_EXPECT_FALSE(test, one.bad);
+	}
 	for (pfn = b->start_pfn; pfn < b->end_pfn; pfn++)
 		for (i = 1; i <= 5; i++)
 			if (co_buddy_is_allocation(b, pfn, i))
@@ -668,6 +711,7 @@ static struct kunit_case buddy_test_cases[] = {
 	KUNIT_CASE(buddy_test_invalid_free),
 	KUNIT_CASE(buddy_test_stats),
 	KUNIT_CASE(buddy_test_walker),
+	KUNIT_CASE(buddy_test_walker_resume),
 	KUNIT_CASE(buddy_test_checker),
 	KUNIT_CASE_PARAM(buddy_test_random, buddy_arena_gen_params),
 	{}

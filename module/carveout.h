@@ -49,10 +49,13 @@
 struct dentry;
 struct device;
 struct vm_area_struct;
+struct vm_fault;
 
 /* mmap offsets: handle << CO_MMAP_SHIFT, so a buffer may span 1 TiB. */
 #define CO_MMAP_SHIFT		40
 #define CO_HANDLE_MAX		((1U << (63 - CO_MMAP_SHIFT)) - 1)
+/* The page index inside the buffer, in an mmap page offset. */
+#define CO_MMAP_PGOFF_MASK	((1UL << (CO_MMAP_SHIFT - PAGE_SHIFT)) - 1)
 
 /**
  * struct co_piece - one physically contiguous piece of a node's region
@@ -114,8 +117,12 @@ struct co_node {
 /**
  * struct co_file - state of one open file (or one in-kernel client)
  * @ref: the open file and each buffer allocated through it
- * @lock: protects @handles and the creation of @slab sets
+ * @lock: protects the creation of @slab sets and the zeroing of pages
+ *	entering them
  * @handles: handle -> struct co_buffer; each entry holds a buffer reference
+ * @next_handle: where the cyclic handle allocation goes on (xarray lock)
+ * @id: unique over the module's life, never reused (names the owner of a
+ *	slab page)
  * @slab: per node, this file's private slab caches (created on first use)
  * @bytes: granted bytes of live buffers charged to this file
  * @user: the owner's per-user account
@@ -126,8 +133,10 @@ struct co_node {
  */
 struct co_file {
 	struct kref ref;
-	struct mutex lock;	/* handles and slab set creation */
+	struct mutex lock;	/* slab set creation, slab page zeroing */
 	struct xarray handles;
+	u32 next_handle;
+	u64 id;
 	struct co_slab_set **slab;
 	atomic64_t bytes;
 	struct co_user *user;
@@ -184,6 +193,10 @@ struct co_dma_map {
  * @dead: the handle was freed: no new DMA mappings
  * @nr_mmaps: live userspace mappings through /dev/carveout
  * @link: entry in co_buffers (protected by co_buffers_lock)
+ * @held: the last reference went while pages were still referenced from
+ *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
+ *	@held_link in co_held_list (co_held_lock) until they go
+ * @held_link: entry in co_held_list
  */
 struct co_buffer {
 	struct kref ref;
@@ -206,6 +219,8 @@ struct co_buffer {
 	bool dead;
 	unsigned int nr_mmaps;
 	struct list_head link;
+	bool held;
+	struct list_head held_link;
 };
 
 /**
@@ -291,6 +306,9 @@ int co_buffer_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
 		   u64 len, dma_addr_t addr, enum dma_data_direction dir);
 int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 		   unsigned long pgoff);
+vm_fault_t co_buffer_fault(struct co_buffer *buf, struct vm_fault *vmf);
+extern atomic64_t co_held_bytes;
+void co_buffers_exit(void);
 struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
 struct device *co_find_device(const char *name);
 int co_pick_nodes(const struct co_alloc_req *req, int *order, int max);

@@ -22,6 +22,35 @@
  * made and uncharged when its memory goes back, against carveout.file_limit
  * and carveout.user_limit.
  *
+ * Isolation: no page reaches a new owner while anyone else can still reach
+ * it, and a page holds only zeros and its owner's bytes.
+ *
+ * - Mappings insert the buffer's pages as ordinary refcounted pages (at
+ *   mmap, and again from the fault handler after MADV_DONTNEED, a fork or
+ *   a partial unmap), so get_user_pages() on them takes real page
+ *   references: a pipe (vmsplice), io_uring fixed buffers, O_DIRECT, RDMA
+ *   or VFIO hold the page, not the buffer.  When a buffer's last reference
+ *   goes, its pages must have no reference beyond carveout's own and one
+ *   per user page table entry; otherwise the buffer is held back
+ *   (co_buffer_hold()): it keeps its memory, its owner's charge and its
+ *   place in the node's counters, shows as "held" in debugfs, and pins the
+ *   module.  Nothing in the kernel calls back when an ordinary page's
+ *   count drops (only ZONE_DEVICE pages have ->page_free, and page_pool
+ *   polls its in-flight pages from a delayed work too), so a delayed work
+ *   looks again, 10 ms after the last hold, then backing off to once a
+ *   second while anything is held, and never when nothing is: the memory
+ *   returns at most a second after the last outside reference went.
+ * - Sub-page buffers share a page with their owner's other objects only:
+ *   a page is zeroed when it starts serving an owner's slab.  The slab
+ *   core hands out objects without saying which page is new to the slab,
+ *   so co_slab_pages remembers, per page, the owner (co_file.id) whose
+ *   slab last served it; an object on a page with another (or no) owner
+ *   zeroes the whole page first.  Page buffers forget their pages there.
+ * - DMA: MAP's mappings and dma-buf attachments are unmapped before the
+ *   memory can go, and with a lazily invalidated IOMMU domain (flush
+ *   queue) the IOTLB is flushed right after the unmap, so the device
+ *   cannot reach the memory its owner gave up.
+ *
  * Lock order (outermost first):
  *   co_file.lock -> co_buffer.lock -> co_buffers_lock
  *   co_files_lock and co_users' xarray lock are taken alone.
@@ -74,6 +103,21 @@ DEFINE_MUTEX(co_files_lock);
 /* uid -> struct co_user; entries live until unload. */
 static DEFINE_XARRAY(co_users);
 
+/* pfn -> xa_mk_value(co_file.id) of the owner whose slab the page serves. */
+static DEFINE_XARRAY(co_slab_pages);
+static atomic64_t co_file_ids;
+
+/* Buffers whose pages are still referenced from outside (see the top). */
+static LIST_HEAD(co_held_list);
+/* Protects co_held_list and co_held_delay. */
+static DEFINE_MUTEX(co_held_lock);
+static unsigned long co_held_delay;
+atomic64_t co_held_bytes;
+static void co_held_scan(struct work_struct *work);
+static DECLARE_DELAYED_WORK(co_held_work, co_held_scan);
+#define CO_HELD_MIN_DELAY	max(HZ / 100, 1)
+#define CO_HELD_MAX_DELAY	HZ
+
 #ifndef CO_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 {
@@ -84,6 +128,12 @@ static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 static inline struct page *co_phys_page(phys_addr_t phys)
 {
 	return pfn_to_page(PHYS_PFN(phys));
+}
+
+/* Pages a buffer spans (a sub-page object spans its page). */
+static unsigned long co_buffer_span(const struct co_buffer *buf)
+{
+	return PFN_UP(buf->phys + buf->granted) - PFN_DOWN(buf->phys);
 }
 
 static struct co_user *co_user_get(kuid_t uid)
@@ -150,6 +200,8 @@ struct co_file *co_file_create(void)
 	kref_init(&f->ref);
 	mutex_init(&f->lock);
 	xa_init_flags(&f->handles, XA_FLAGS_ALLOC1);
+	f->next_handle = 1;
+	f->id = atomic64_inc_return(&co_file_ids);
 	f->pid = task_tgid_nr(current);
 	get_task_comm(f->comm, current);
 	mutex_lock(&co_files_lock);
@@ -358,6 +410,44 @@ static void co_memory_give_back(struct co_buffer *buf)
 					   buf->granted >> PAGE_SHIFT));
 }
 
+/*
+ * A sub-page buffer's pages must hold only zeros and @f's objects: zero
+ * each page the object spans that did not serve @f's slab until now.
+ * Under @f->lock, so no other object of @f on the page is handed out
+ * before the page is zero; the store publishes the zeroing.
+ */
+static int co_slab_pages_claim(struct co_file *f, struct co_buffer *buf)
+{
+	unsigned long pfn = PHYS_PFN(buf->phys);
+	unsigned long last = PHYS_PFN(buf->phys + buf->granted - 1);
+	void *mine = xa_mk_value(f->id);
+	int ret = 0;
+
+	for (; pfn <= last && !ret; pfn++) {
+		if (xa_load(&co_slab_pages, pfn) == mine)
+			continue;
+		mutex_lock(&f->lock);
+		if (xa_load(&co_slab_pages, pfn) != mine) {
+			clear_page(pfn_to_kaddr(pfn));
+			ret = xa_err(xa_store(&co_slab_pages, pfn, mine,
+					      GFP_KERNEL));
+		}
+		mutex_unlock(&f->lock);
+	}
+	return ret;
+}
+
+/* A page buffer's pages serve no slab any more. */
+static void co_slab_pages_forget(struct co_buffer *buf)
+{
+	unsigned long first = PHYS_PFN(buf->phys), idx;
+	void *entry;
+
+	xa_for_each_range(&co_slab_pages, idx, entry, first,
+			  first + (buf->granted >> PAGE_SHIFT) - 1)
+		xa_erase(&co_slab_pages, idx);
+}
+
 /* Zero the buffer through the kernel's linear mapping. */
 static int co_buffer_zero(struct co_buffer *buf)
 {
@@ -474,6 +564,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	}
 	kref_init(&buf->ref);
 	mutex_init(&buf->lock);
+	INIT_LIST_HEAD(&buf->held_link);
 	INIT_LIST_HEAD(&buf->maps);
 	INIT_LIST_HEAD(&buf->attachments);
 	buf->size = req->size;
@@ -496,6 +587,13 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 			goto give_back;
 		}
 		charge = buf->granted;
+	}
+	if (buf->slab) {
+		ret = co_slab_pages_claim(f, buf);
+		if (ret)
+			goto give_back;
+	} else {
+		co_slab_pages_forget(buf);
 	}
 	ret = co_buffer_zero(buf);
 	if (ret)
@@ -526,6 +624,18 @@ fail:
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buffer_alloc);
 
+/*
+ * After an unmap: a domain with a flush queue invalidates its IOTLB only
+ * later, so the device could still reach the memory; flush it now.
+ */
+static void co_dev_flush_lazy(struct device *dev)
+{
+	struct iommu_domain *dom = iommu_get_domain_for_dev(dev);
+
+	if (dom && dom->type == IOMMU_DOMAIN_DMA_FQ)
+		iommu_flush_iotlb_all(dom);
+}
+
 static void co_unmap_all(struct co_buffer *buf)
 {
 	struct co_dma_map *m, *tmp;
@@ -533,26 +643,45 @@ static void co_unmap_all(struct co_buffer *buf)
 	lockdep_assert_held(&buf->lock);
 	list_for_each_entry_safe(m, tmp, &buf->maps, link) {
 		dma_unmap_page_attrs(m->dev, m->addr, buf->granted, m->dir, 0);
+		co_dev_flush_lazy(m->dev);
 		list_del(&m->link);
 		put_device(m->dev);
 		kfree(m);
 	}
 }
 
-static void co_buffer_release(struct kref *ref)
+/*
+ * Does anyone beyond carveout (one reference per page) and the user page
+ * tables (one per entry) still hold one of @buf's pages?  A page table
+ * entry takes its reference before it counts in the mapcount and drops it
+ * after, so a racing map or unmap can only make this say yes.
+ */
+static bool co_buffer_referenced(struct co_buffer *buf)
 {
-	struct co_buffer *buf = container_of(ref, struct co_buffer, ref);
+	unsigned long pfn = PFN_DOWN(buf->phys);
+	unsigned long end = pfn + co_buffer_span(buf);
+	struct page *page;
+
+	for (; pfn < end; pfn++) {
+		page = pfn_to_page(pfn);
+		/* Order-0, untyped pages: the mapcount is _mapcount + 1. */
+		if (page_ref_count(page) > 1 + atomic_read(&page->_mapcount) + 1)
+			return true;
+		if (!(pfn % 1024))
+			cond_resched();
+	}
+	return false;
+}
+
+/* The memory goes back: the end of a buffer's life. */
+static void co_buffer_finish(struct co_buffer *buf)
+{
 	struct co_node *cn = buf->node;
 	struct co_file *f = buf->owner;
 
 	mutex_lock(&co_buffers_lock);
 	list_del(&buf->link);
 	mutex_unlock(&co_buffers_lock);
-
-	mutex_lock(&buf->lock);
-	co_unmap_all(buf);
-	WARN_ON_ONCE(!list_empty(&buf->attachments));
-	mutex_unlock(&buf->lock);
 
 	if (co_set_memtype(buf, true))
 		pr_err_ratelimited("cannot restore the memory type of %pa; leaking %llu bytes\n",
@@ -568,6 +697,88 @@ static void co_buffer_release(struct kref *ref)
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 	co_file_put(f);
+}
+
+/* Keep @buf's memory until its pages are free of outside references. */
+static void co_buffer_hold(struct co_buffer *buf)
+{
+	WRITE_ONCE(buf->held, true);
+	atomic64_add(buf->granted, &co_held_bytes);
+	mutex_lock(&co_held_lock);
+	/* The module stays while memory is held (see co_held_scan()). */
+	if (list_empty(&co_held_list))
+		__module_get(THIS_MODULE);
+	list_add_tail(&buf->held_link, &co_held_list);
+	co_held_delay = CO_HELD_MIN_DELAY;
+	mod_delayed_work(system_wq, &co_held_work, co_held_delay);
+	mutex_unlock(&co_held_lock);
+	pr_debug("holding %llu bytes at %pa: pages still referenced\n",
+		 buf->granted, &buf->phys);
+}
+
+/*
+ * Give back the held buffers nobody references any more; look again later,
+ * less and less often, while any is left.  The module reference taken by
+ * the first hold goes with the last buffer, after it is finished;
+ * co_buffers_exit() waits for this work to return.
+ */
+static void co_held_scan(struct work_struct *work)
+{
+	struct co_buffer *buf, *tmp;
+	LIST_HEAD(done);
+	bool empty;
+
+	mutex_lock(&co_held_lock);
+	list_for_each_entry_safe(buf, tmp, &co_held_list, held_link)
+		if (!co_buffer_referenced(buf))
+			list_move_tail(&buf->held_link, &done);
+	empty = list_empty(&co_held_list);
+	if (!empty) {
+		if (list_empty(&done))
+			co_held_delay = min_t(unsigned long, co_held_delay * 2,
+					      CO_HELD_MAX_DELAY);
+		schedule_delayed_work(&co_held_work, co_held_delay);
+	}
+	mutex_unlock(&co_held_lock);
+
+	if (list_empty(&done))
+		return;
+	list_for_each_entry_safe(buf, tmp, &done, held_link) {
+		atomic64_sub(buf->granted, &co_held_bytes);
+		co_buffer_finish(buf);
+	}
+	if (empty)
+		module_put(THIS_MODULE);
+}
+
+static void co_buffer_release(struct kref *ref)
+{
+	struct co_buffer *buf = container_of(ref, struct co_buffer, ref);
+
+	mutex_lock(&buf->lock);
+	co_unmap_all(buf);
+	WARN_ON_ONCE(!list_empty(&buf->attachments));
+	mutex_unlock(&buf->lock);
+
+	if (co_buffer_referenced(buf))
+		co_buffer_hold(buf);
+	else
+		co_buffer_finish(buf);
+}
+
+/**
+ * co_buffers_exit() - wait for the held-memory work at unload
+ *
+ * Held memory pins the module, so nothing is held here; the work that
+ * dropped the last hold may still be returning.
+ *
+ * Context: module unload.
+ */
+void co_buffers_exit(void)
+{
+	cancel_delayed_work_sync(&co_held_work);
+	WARN_ON_ONCE(!list_empty(&co_held_list));
+	xa_destroy(&co_slab_pages);
 }
 
 /**
@@ -748,6 +959,7 @@ int co_buffer_unmap(struct co_buffer *buf, struct device *dev,
 	list_for_each_entry(m, &buf->maps, link) {
 		if (m->dev == dev && m->addr == addr) {
 			dma_unmap_page_attrs(dev, addr, buf->granted, m->dir, 0);
+			co_dev_flush_lazy(dev);
 			list_del(&m->link);
 			mutex_unlock(&buf->lock);
 			put_device(m->dev);
@@ -802,10 +1014,37 @@ int co_buffer_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
 	return ret;
 }
 
-/* Pages a buffer spans (a sub-page object spans its page). */
-static unsigned long co_buffer_span(const struct co_buffer *buf)
+/**
+ * co_buffer_fault() - bring a page of a buffer back into a mapping
+ * @buf: the buffer
+ * @vmf: the fault; its page offset holds the page index inside the buffer
+ *	in its low bits (CO_MMAP_PGOFF_MASK)
+ *
+ * After MADV_DONTNEED, in a child after fork, or after anything else that
+ * zapped the entries co_buffer_mmap() made.  The page goes in as a real
+ * refcounted page, as at mmap.
+ *
+ * Context: page fault, mmap or VMA lock held.
+ * Return: VM_FAULT_NOPAGE, or VM_FAULT_SIGBUS / VM_FAULT_OOM.
+ */
+vm_fault_t co_buffer_fault(struct co_buffer *buf, struct vm_fault *vmf)
 {
-	return PFN_UP(buf->phys + buf->granted) - PFN_DOWN(buf->phys);
+	unsigned long idx = vmf->pgoff & CO_MMAP_PGOFF_MASK;
+	int ret;
+
+	if (idx >= co_buffer_span(buf))
+		return VM_FAULT_SIGBUS;
+	ret = vm_insert_page(vmf->vma, vmf->address,
+			     pfn_to_page(PFN_DOWN(buf->phys) + idx));
+	switch (ret) {
+	case 0:
+	case -EBUSY:	/* another thread got there first */
+		return VM_FAULT_NOPAGE;
+	case -ENOMEM:
+		return VM_FAULT_OOM;
+	default:
+		return VM_FAULT_SIGBUS;
+	}
 }
 
 /**
@@ -815,7 +1054,10 @@ static unsigned long co_buffer_span(const struct co_buffer *buf)
  * @pgoff: page offset inside the buffer of the mapping's first page
  *
  * Pages go in as real pages (not a PFN map), so get_user_pages() works on
- * the mapping (O_DIRECT, io_uring fixed buffers).
+ * the mapping (O_DIRECT, io_uring fixed buffers) and takes references that
+ * keep the memory from the next owner (see the top of this file).  The
+ * caller's vm_ops bring pages back with co_buffer_fault(); VM_MIXEDMAP is
+ * set here so they may do so under the mmap read lock.
  *
  * Context: process context, mmap lock held.
  * Return: 0, -EINVAL for a private mapping or a bounds violation, or the
@@ -843,7 +1085,7 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 		vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 		break;
 	}
-	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 
 	pages = kmalloc_array(min(nr, 512UL), sizeof(*pages), GFP_KERNEL);
 	if (!pages)
@@ -872,25 +1114,25 @@ static int co_dmabuf_attach(struct dma_buf *dmabuf,
 			    struct dma_buf_attachment *att)
 {
 	struct co_buffer *buf = dmabuf->priv;
+	phys_addr_t start = PFN_PHYS(PFN_DOWN(buf->phys));
+	u64 size = dmabuf->size, done = 0, len;
 	struct co_dmabuf_att *a;
 	struct scatterlist *sg;
 	unsigned int nents;
-	u64 done = 0, len;
 	int ret;
 
 	a = co_kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	nents = DIV_ROUND_UP_ULL(buf->granted, CO_SG_CHUNK);
+	nents = DIV_ROUND_UP_ULL(size, CO_SG_CHUNK);
 	ret = sg_alloc_table(&a->sgt, nents, GFP_KERNEL);
 	if (ret) {
 		kfree(a);
 		return ret;
 	}
 	for (sg = a->sgt.sgl; sg; sg = sg_next(sg)) {
-		len = min_t(u64, buf->granted - done, CO_SG_CHUNK);
-		sg_set_page(sg, co_phys_page(buf->phys + done), len,
-			    offset_in_page(buf->phys + done));
+		len = min_t(u64, size - done, CO_SG_CHUNK);
+		sg_set_page(sg, co_phys_page(start + done), len, 0);
 		done += len;
 	}
 	a->dev = att->dev;
@@ -945,6 +1187,7 @@ static void co_dmabuf_unmap(struct dma_buf_attachment *att,
 	a->mapped = false;
 	mutex_unlock(&buf->lock);
 	dma_unmap_sgtable(att->dev, sgt, dir, 0);
+	co_dev_flush_lazy(att->dev);
 }
 
 static int co_dmabuf_cpu_access(struct dma_buf *dmabuf, bool begin)
@@ -977,21 +1220,38 @@ static int co_dmabuf_end_cpu(struct dma_buf *dmabuf,
 	return co_dmabuf_cpu_access(dmabuf, false);
 }
 
+static vm_fault_t co_dmabuf_fault(struct vm_fault *vmf)
+{
+	return co_buffer_fault(vmf->vma->vm_private_data, vmf);
+}
+
+/* The dma-buf file, which the mapping holds, holds the buffer. */
+static const struct vm_operations_struct co_dmabuf_vm_ops = {
+	.fault	= co_dmabuf_fault,
+};
+
 static int co_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct co_buffer *buf = dmabuf->priv;
+	int ret;
 
 	/* A sub-page object shares its page with its owner's other objects. */
 	if (buf->slab)
 		return -EINVAL;
-	return co_buffer_mmap(buf, vma, vma->vm_pgoff);
+	ret = co_buffer_mmap(buf, vma, vma->vm_pgoff);
+	if (ret)
+		return ret;
+	vma->vm_private_data = buf;
+	vma->vm_ops = &co_dmabuf_vm_ops;
+	return 0;
 }
 
+/* The dma-buf starts at the first page the buffer spans. */
 static int co_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
 {
 	struct co_buffer *buf = dmabuf->priv;
 
-	iosys_map_set_vaddr(map, phys_to_virt(buf->phys));
+	iosys_map_set_vaddr(map, phys_to_virt(PFN_PHYS(PFN_DOWN(buf->phys))));
 	return 0;
 }
 
@@ -1027,7 +1287,12 @@ struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags)
 
 	exp.owner = THIS_MODULE;
 	exp.ops = &co_dmabuf_ops;
-	exp.size = buf->slab ? buf->granted : co_buffer_span(buf) << PAGE_SHIFT;
+	/*
+	 * Whole pages, even for a sub-page buffer (importers require it): the
+	 * page holds only zeros and the owner's objects, and the buffer sits
+	 * at its page offset in the dma-buf.
+	 */
+	exp.size = co_buffer_span(buf) << PAGE_SHIFT;
 	exp.flags = flags;
 	exp.priv = buf;
 	if (co_should_fail(exp.size))

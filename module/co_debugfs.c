@@ -65,6 +65,8 @@ static int co_summary_show(struct seq_file *m, void *v)
 	}
 	seq_printf(m, "total_kB:    %llu\nfree_kB:     %llu\n", total >> 10,
 		   free >> 10);
+	/* Freed buffers whose pages are still referenced from outside. */
+	seq_printf(m, "held_kB:     %lld\n", atomic64_read(&co_held_bytes) >> 10);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(co_summary);
@@ -86,6 +88,8 @@ static int co_buffers_show(struct seq_file *m, void *v)
 			seq_printf(m, "  %s", buf->caller_sym);
 		if (buf->slab)
 			seq_puts(m, "  slab");
+		if (READ_ONCE(buf->held))
+			seq_puts(m, "  held");
 		mutex_lock(&buf->lock);
 		list_for_each_entry(map, &buf->maps, link)
 			seq_printf(m, "  %s:%s@%pad", dev_driver_string(map->dev),

@@ -220,9 +220,16 @@ static long co_ioctl_alloc(struct co_file *f, void __user *uarg)
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 
-	ret = xa_alloc(&f->handles, &handle, buf, XA_LIMIT(1, CO_HANDLE_MAX),
-		       GFP_KERNEL);
-	if (ret) {
+	/*
+	 * Reserve the handle (lookups see nothing there yet), report, then
+	 * publish: no other thread can reach the buffer before ALLOC is done
+	 * with it.  Cyclic, so a freed handle and its mmap offset do not name
+	 * the next buffer.
+	 */
+	ret = xa_alloc_cyclic(&f->handles, &handle, NULL,
+			      XA_LIMIT(1, CO_HANDLE_MAX), &f->next_handle,
+			      GFP_KERNEL);
+	if (ret < 0) {
 		co_buffer_put(buf);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
@@ -235,12 +242,26 @@ static long co_ioctl_alloc(struct co_file *f, void __user *uarg)
 	if (capable(CAP_SYS_ADMIN))
 		a.phys_addr = buf->phys;
 	if (copy_to_user(uarg, &a, sizeof(a))) {
-		buf = xa_erase(&f->handles, handle);
-		if (buf)
-			co_buffer_put(buf);
+		xa_erase(&f->handles, handle);	/* our reservation only */
+		co_buffer_put(buf);
 		return -EFAULT;
 	}
+	/* Fills the reserved slot: no allocation, cannot fail. */
+	WARN_ON_ONCE(xa_is_err(xa_store(&f->handles, handle, buf, GFP_KERNEL)));
 	return 0;
+}
+
+/* Unpublish @handle; a reserved one (an ALLOC in flight) is left alone. */
+static struct co_buffer *co_unpublish(struct co_file *f, u32 handle)
+{
+	struct co_buffer *buf;
+
+	xa_lock(&f->handles);
+	buf = xa_load(&f->handles, handle);
+	if (buf)
+		__xa_erase(&f->handles, handle);
+	xa_unlock(&f->handles);
+	return buf;
 }
 
 static long co_ioctl_free(struct co_file *f, void __user *uarg)
@@ -254,7 +275,7 @@ static long co_ioctl_free(struct co_file *f, void __user *uarg)
 		return ret;
 	if (h.flags || h.reserved)
 		return -EINVAL;
-	buf = xa_erase(&f->handles, h.handle);
+	buf = co_unpublish(f, h.handle);
 	if (!buf)
 		return -ENOENT;
 	co_buffer_kill(buf);
@@ -485,9 +506,15 @@ static void co_vm_close(struct vm_area_struct *vma)
 	co_buffer_put(buf);
 }
 
+static vm_fault_t co_vm_fault(struct vm_fault *vmf)
+{
+	return co_buffer_fault(vmf->vma->vm_private_data, vmf);
+}
+
 static const struct vm_operations_struct co_vm_ops = {
 	.open	= co_vm_open,
 	.close	= co_vm_close,
+	.fault	= co_vm_fault,
 };
 
 static int co_mmap(struct file *file, struct vm_area_struct *vma)

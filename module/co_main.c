@@ -4,8 +4,9 @@
  *
  * Load: reserve the regions (co_region.c), publish debugfs, then register
  * /dev/carveout last so nobody can reach a half-made module.  Unload runs
- * in reverse; it is only possible when no file, mapping, dma-buf or
- * in-kernel user is left, since each of them pins the module.
+ * in reverse; it is only possible when no file, mapping, dma-buf,
+ * in-kernel user or held memory (pages still referenced from outside, see
+ * co_buffer.c) is left, since each of them pins the module.
  *
  * Lock order: no locks taken here.
  */
@@ -51,6 +52,7 @@ static void __exit co_exit(void)
 	co_dev_exit();
 	co_debugfs_exit();
 	co_kapi_exit();
+	co_buffers_exit();
 	co_regions_exit();
 	co_users_exit();
 }

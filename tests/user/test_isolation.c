@@ -339,7 +339,7 @@ static void test_cyclic_handles(void)
 
 struct race {
 	int fd;
-	volatile int stop;
+	int stop;
 	uint32_t max_handle;		/* highest handle ALLOC returned */
 	uint32_t handles[NR_WORKERS][RACE_ITERS];
 	unsigned int nr[NR_WORKERS];
@@ -423,7 +423,7 @@ static void *race_thief(void *arg)
 	uint32_t h, base;
 
 	(void)arg;
-	while (!race.stop) {
+	while (!__atomic_load_n(&race.stop, __ATOMIC_RELAXED)) {
 		base = __atomic_load_n(&race.max_handle, __ATOMIC_RELAXED);
 		for (h = base + 1; h <= base + 4; h++)
 			if (co_free(race.fd, h) == 0)
@@ -453,7 +453,7 @@ static void test_alloc_free_race(void)
 	}
 	for (i = 0; i < NR_WORKERS; i++)
 		pthread_join(tw[i], NULL);
-	race.stop = 1;
+	__atomic_store_n(&race.stop, 1, __ATOMIC_RELAXED);
 	pthread_join(tt, NULL);
 	tap_ok(ok, "threads started");
 	tap_diag("%lu buffers freed by the thief first, %lu thefts",
@@ -517,7 +517,7 @@ static void test_alloc_efault(void)
 	tap_ok(nr_buffers(fd) == base + 1,
 	       "the failed ALLOC left no buffer behind");
 	p = map_span(fd, &keep, &len);
-	tap_ok(p != NULL, "the other buffer is still there");
+	tap_ok(!!p, "the other buffer is still there");
 	if (p)
 		munmap(p, len);
 	tap_ok(co_free(fd, keep.handle) == 0, "FREE it");
@@ -528,7 +528,7 @@ static void test_alloc_efault(void)
 /* -- sub-page buffers --------------------------------------------------- */
 
 static const unsigned int sub_sizes[] = { 64, 128, 256, 512, 1024, 2048 };
-#define NR_SUB	(sizeof(sub_sizes) / sizeof(sub_sizes[0]))
+#define NR_SUB	(sizeof(sub_sizes) / sizeof(*sub_sizes))
 #define SUB_PER_SIZE	48
 
 struct subbuf {
@@ -744,7 +744,7 @@ static void test_pipe_pin(void)
 
 	tap_diag("vmsplice: pages a pipe holds do not reach the next owner");
 	p = victim_buffer(&fa, &a);
-	if (!tap_ok(p != NULL, "A (uid %d) allocates and maps %lu KiB",
+	if (!tap_ok(!!p, "A (uid %d) allocates and maps %lu KiB",
 		    TESTER, PIN_LEN >> 10))
 		goto out;
 	a_phys = phys_of(p);
@@ -846,7 +846,8 @@ static void ring_exit(struct ring *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->sqes = NULL;
-	r->sq = r->cq = NULL;
+	r->sq = NULL;
+	r->cq = NULL;
 	r->fd = -1;
 }
 
@@ -920,7 +921,7 @@ static void test_io_uring_pin(void)
 		    ret ? strerror(err) : "ok"))
 		goto out;
 	p = victim_buffer(&fa, &a);
-	if (!tap_ok(p != NULL, "A (uid %d) allocates and maps %lu KiB",
+	if (!tap_ok(!!p, "A (uid %d) allocates and maps %lu KiB",
 		    TESTER, PIN_LEN >> 10))
 		goto out;
 	a_phys = phys_of(p);
@@ -1016,7 +1017,7 @@ static void test_unload_while_held(void)
 	fd = co_open();
 	base = free_bytes(fd);
 	p = victim_buffer(&fa, &a);
-	if (!tap_ok(p != NULL && pipe(pfd) == 0, "A maps a buffer, makes a pipe")) {
+	if (!tap_ok(p && pipe(pfd) == 0, "A maps a buffer, makes a pipe")) {
 		close(fd);
 		return;
 	}

@@ -54,9 +54,12 @@
  * Lock order (outermost first):
  *   co_file.lock -> co_buffer.lock -> co_buffers_lock
  *   co_files_lock and co_users' xarray lock are taken alone.
+ *   co_held_lock is taken alone (co_held_scan() finishes buffers after
+ *   dropping it); co_slab_pages' xarray lock nests inside co_file.lock.
  * co_buffer.lock protects the buffer's DMA mappings, dma-buf attachments
  * and its dead flag.  co_buffers_lock protects the list of live buffers
- * (debugfs), co_files_lock the list of owners.
+ * (debugfs) and held ones, co_files_lock the list of owners, co_held_lock
+ * the held buffers and the scan's delay.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

@@ -22,6 +22,7 @@
  *   IORING_OP_READ_FIXED/WRITE_FIXED never reach B's buffers.  Once the
  *   pins go the memory comes back within a few seconds.  Unload is refused
  *   while pages are held.
+ * - The mapping refaults after MADV_DONTNEED (real pages again, not SIGBUS).
  *
  * Runs as root in the test VM: it gives /dev/carveout to group 1000 (mode
  * 0660) for the unprivileged owner and restores it at the end, and sets
@@ -36,6 +37,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "co_test.h"
@@ -980,6 +982,47 @@ out:
 	close(fd);
 }
 
+/*
+ * The mapping refaults like shared memory: after MADV_DONTNEED the same
+ * pages come back (not SIGBUS), as real pages a pipe can take.
+ */
+static void test_refault(void)
+{
+	struct carveout_alloc a;
+	unsigned char *p;
+	int fd = co_open(), status = -1, pfd[2];
+	struct iovec iov;
+	size_t len = 0;
+	pid_t pid;
+
+	tap_diag("mmap refaults after MADV_DONTNEED");
+	if (!tap_ok(co_alloc_simple(fd, PIN_LEN, &a) == 0 &&
+		    (p = map_span(fd, &a, &len)), "ALLOC and mmap %lu KiB",
+		    PIN_LEN >> 10)) {
+		close(fd);
+		return;
+	}
+	memset(p, PAT_A, len);
+	tap_ok(madvise(p, len, MADV_DONTNEED) == 0, "MADV_DONTNEED");
+	pid = fork();
+	if (pid == 0)
+		_exit(all_bytes(p, len, PAT_A) ? 0 : 1);
+	waitpid(pid, &status, 0);
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	       "reading it again gives the data back (%s)",
+	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "no signal");
+	tap_ok(pipe(pfd) == 0, "pipe");
+	iov.iov_base = p;
+	iov.iov_len = PG;
+	tap_ok(vmsplice(pfd[1], &iov, 1, SPLICE_F_NONBLOCK) == (ssize_t)PG,
+	       "a refaulted page can be spliced into a pipe");
+	close(pfd[0]);
+	close(pfd[1]);
+	munmap(p, len);
+	co_free(fd, a.handle);
+	close(fd);
+}
+
 /* -- unload ------------------------------------------------------------- */
 
 static int module_loaded(void)
@@ -1102,6 +1145,7 @@ int main(void)
 		tap_skip("no sub-page buffers (CARVEOUT_CAP_SLAB)",
 			 "sub-page residue and export");
 	}
+	test_refault();
 	test_pipe_pin();
 	test_io_uring_pin();
 	test_unload_while_held();

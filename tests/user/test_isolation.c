@@ -23,6 +23,9 @@
  *   pins go the memory comes back within a few seconds.  Unload is refused
  *   while pages are held.
  * - The mapping refaults after MADV_DONTNEED (real pages again, not SIGBUS).
+ * - Devices: after A FREEs a page edu could write, edu writing to A's old
+ *   DMA address does not reach B, who got the page next (with the IOMMU in
+ *   lazy mode the IOTLB would still translate it).
  *
  * Runs as root in the test VM: it gives /dev/carveout to group 1000 (mode
  * 0660) for the unprivileged owner and restores it at the end, and sets
@@ -40,6 +43,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "co_edu.h"
 #include "co_test.h"
 #include "tap.h"
 
@@ -1023,6 +1027,109 @@ static void test_refault(void)
 	close(fd);
 }
 
+/* -- devices ------------------------------------------------------------ */
+
+#define EDU_RES0	"/sys/bus/pci/devices/" CO_EDU_PCI "/resource0"
+#define EDU_LEN		256
+
+static volatile uint64_t *edu_bar;
+
+/* One edu transfer between bus address @bus and edu's buffer (offset 0). */
+static int edu_dma(uint64_t bus, int to_ram)
+{
+	int i;
+
+	edu_bar[EDU_REG_SRC / 8] = to_ram ? CO_EDU_BUF_ADDR : bus;
+	edu_bar[EDU_REG_DST / 8] = to_ram ? bus : CO_EDU_BUF_ADDR;
+	edu_bar[EDU_REG_CNT / 8] = EDU_LEN;
+	__sync_synchronize();
+	edu_bar[EDU_REG_CMD / 8] = EDU_CMD_RUN | (to_ram ? EDU_CMD_TO_RAM : 0);
+	for (i = 0; i < 2500 && (edu_bar[EDU_REG_CMD / 8] & EDU_CMD_RUN); i++)
+		usleep(2000);
+	__sync_synchronize();
+	return edu_bar[EDU_REG_CMD / 8] & EDU_CMD_RUN ? -1 : 0;
+}
+
+/*
+ * A maps a page for edu and lets edu write it (the IOMMU now caches the
+ * translation), then FREEs it; B gets the same page at once.  edu writing
+ * to A's old address must not reach B's page: with a lazily invalidated
+ * IOMMU the IOTLB still translates until it is flushed.
+ */
+static void test_device_after_free(void)
+{
+	struct carveout_alloc s, a, b[64];
+	struct carveout_map ms, ma;
+	unsigned char *ps = NULL, *pa = NULL, *pb = NULL;
+	int fd = co_open(), fb = co_open(), res, i, n = 0, got = -1;
+	size_t ls = 0, la = 0, lb = 0;
+	void *bar;
+
+	tap_diag("devices: a freed page is out of the device's reach");
+	res = open(EDU_RES0, O_RDWR | O_SYNC | O_CLOEXEC);
+	bar = res < 0 ? MAP_FAILED : mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					  MAP_SHARED, res, 0);
+	if (res >= 0)
+		close(res);
+	if (bar == MAP_FAILED) {
+		tap_skip("no edu device (" CO_EDU_PCI ")", "DMA after FREE");
+		goto out;
+	}
+	edu_bar = bar;
+	if (!tap_ok(co_alloc_simple(fd, PG, &s) == 0 &&
+		    (ps = map_span(fd, &s, &ls)) &&
+		    co_map(fd, s.handle, CO_EDU_PCI, CARVEOUT_DMA_TO_DEVICE,
+			   &ms) == 0,
+		    "a source page mapped for edu"))
+		goto unmap_bar;
+	memset(ps, PAT_X, PG);
+	tap_ok(edu_dma(ms.dma_addr, 0) == 0, "edu reads the source");
+	if (!tap_ok(co_alloc(fd, PG, CARVEOUT_POLICY_STRICT, node0, 0, &a) == 0 &&
+		    (pa = map_span(fd, &a, &la)) &&
+		    co_map(fd, a.handle, CO_EDU_PCI,
+			   CARVEOUT_DMA_BIDIRECTIONAL, &ma) == 0,
+		    "A's page mapped for edu")) {
+		if (pa)
+			munmap(pa, la);
+		goto unmap_bar;
+	}
+	res = edu_dma(ma.dma_addr, 1);
+	tap_ok(res == 0 && all_bytes(pa, EDU_LEN, PAT_X),
+	       "edu writes A's page through its address");
+	munmap(pa, la);
+	pa = NULL;
+	tap_ok(co_free(fd, a.handle) == 0, "A FREEs the page (MAP's mapping goes)");
+	for (n = 0; n < 64 && got < 0; n++) {
+		if (co_alloc(fb, PG, CARVEOUT_POLICY_STRICT, node0, 0, &b[n]))
+			break;
+		if (b[n].phys_addr == a.phys_addr)
+			got = n;
+	}
+	if (got < 0) {
+		tap_skip("B did not get A's page", "DMA to a freed page");
+		goto free_b;
+	}
+	pb = map_span(fb, &b[got], &lb);
+	if (pb)
+		memset(pb, PAT_B, PG);
+	res = edu_dma(ma.dma_addr, 1);
+	tap_ok(pb && all_bytes(pb, PG, PAT_B),
+	       "edu writing to A's old address does not reach B's page (%zu bytes did)",
+	       pb ? count_byte(pb, PG, PAT_X) : 0);
+	if (pb)
+		munmap(pb, lb);
+free_b:
+	for (i = 0; i < n; i++)
+		co_free(fb, b[i].handle);
+unmap_bar:
+	munmap(bar, 4096);
+	if (ps)
+		munmap(ps, ls);
+out:
+	close(fd);
+	close(fb);
+}
+
 /* -- unload ------------------------------------------------------------- */
 
 static int module_loaded(void)
@@ -1148,6 +1255,7 @@ int main(void)
 	test_refault();
 	test_pipe_pin();
 	test_io_uring_pin();
+	test_device_after_free();
 	test_unload_while_held();
 
 	co_set_param("file_limit", saved_file_limit);

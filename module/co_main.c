@@ -53,6 +53,7 @@ static void __exit co_exit(void)
 	co_debugfs_exit();
 	co_kapi_exit();
 	co_buffers_exit();
+	co_place_exit();
 	co_regions_exit();
 	co_users_exit();
 }

@@ -69,6 +69,7 @@ rm -rf "$kb"
 mkdir -p "$kb/module"
 cp "$here"/kmod/* "$kb/"
 cp "$top"/module/co_buddy.c "$top"/module/co_slab.c "$top"/module/*.h "$kb/module/"
+cp -r "$top/module/include" "$kb/module/"
 cp -r "$top/uapi" "$kb/"
 if ! make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
 		modules >"$kb/build.log" 2>&1 ||

@@ -36,7 +36,7 @@ build_modules() {
 	local dst=$build/$name
 	rm -rf "$dst"
 	mkdir -p "$dst/src/tests"
-	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dst/src/"
+	cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$top/uapi" "$dst/src/"
 	cp -r "$top/tests/kunit" "$top/tests/selftest" "$top/tests/edu" "$dst/src/tests/"
 	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_TESTS=1 "$@" modules \
 			>"$dst/build.log" 2>&1; then

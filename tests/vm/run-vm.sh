@@ -3,10 +3,10 @@
 #
 # Boot the carveout test VM under QEMU TCG: q35 with intel-iommu, 2 vCPUs,
 # two NUMA nodes of 1 GiB, QEMU's edu PCI device (DMA engine behind the
-# IOMMU).  no_timer_check: under TCG on a loaded host the IO-APIC timer
-# check can miss its ticks and panic the boot.  The console goes to OUT/console.log (and to the terminal when
+# IOMMU).  The console goes to OUT/console.log (and to the terminal when
 # interactive); the test runner's TAP goes to a second serial port,
-# OUT/results.tap.
+# OUT/results.tap.  no_timer_check: under TCG on a loaded host the IO-APIC
+# timer check can miss its ticks and panic the boot.
 #
 # Usage: run-vm.sh KERNEL INITRD MODE OUT_DIR TIMEOUT_S [EXTRA_CMDLINE]
 #   MODE: check | demo | shell

@@ -52,6 +52,24 @@ build_modules() {
 	find "$dst/src" -name '*.ko' -exec cp {} "$dst/ko/" \;
 }
 
+# build_dkms_tree NAME KDIR: build from what a DKMS package ships (Kbuild,
+# Makefile, dkms.conf, module/, uapi/; no tests/) against KDIR, which may
+# have CONFIG_KUNIT=y: only carveout.ko may come out.
+build_dkms_tree() {
+	local name=$1 kdir=$2 dst=$build/$1 kos
+	rm -rf "$dst"
+	mkdir -p "$dst/src"
+	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
+		"$top/uapi" "$dst/src/"
+	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_TESTS=1 modules \
+			>"$dst/build.log" 2>&1; then
+		tail -n 40 "$dst/build.log"
+		return 1
+	fi
+	kos=$(cd "$dst/src" && find . -name '*.ko' | sort | tr '\n' ' ')
+	[ "$kos" = "./carveout.ko " ] || { echo "built: $kos"; return 1; }
+}
+
 # build_user: the userspace tests and carveoutctl, static (the initramfs
 # has no libc).
 build_user() {

@@ -204,7 +204,9 @@ void shim_lockdep_fail(const char *what, const char *file, int line);
 #define mutex_unlock(x)		shim_unlock(&(x)->l)
 #define __shim_lockp(x)	_Generic((x),					\
 	struct mutex *: &((struct mutex *)(void *)(x))->l,		\
-	spinlock_t *: (struct shim_lock *)(void *)(x))
+	const struct mutex *: &((struct mutex *)(void *)(x))->l,	\
+	spinlock_t *: (struct shim_lock *)(void *)(x),			\
+	const spinlock_t *: (struct shim_lock *)(void *)(x))
 #define lockdep_is_held(x)	shim_lock_held(__shim_lockp(x))
 #define lockdep_assert_held(x)						\
 	do {								\

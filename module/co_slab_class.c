@@ -239,7 +239,6 @@ static void __co_slab_relist(struct co_slab_class *cls, struct co_slab *slab,
 	}
 }
 
-
 /**
  * __co_slab_get_obj() - take the lowest FREE object of @slab
  * @cls: class of @slab
@@ -296,7 +295,6 @@ unsigned long __co_slab_used(struct co_slab_class *cls)
 	return (cls->nr_full + cls->nr_partial + cls->nr_empty) * cls->objs -
 	       cls->nr_free_objs;
 }
-
 
 /* ---------------------------------------------------------------------- */
 /* Growing from and trimming to the buddy                                  */

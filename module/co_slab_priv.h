@@ -246,11 +246,12 @@ static inline struct co_slab __rcu **co_slab_dir_slot(struct co_slab_set *s,
 /*
  * co_slab_state - the list @slab belongs on by its FREE count.  Example:
  * 4 objects per slab: nr_free 0 -> full, 1..3 -> partial, 4 -> empty.
- * Caller holds the class lock.
+ * Caller holds the class lock (nr_free changes under it).
  */
 static inline enum co_slab_state co_slab_state(struct co_slab_class *cls,
 					       struct co_slab *slab)
 {
+	lockdep_assert_held(&cls->lock);
 	if (!slab->nr_free)
 		return CO_SLAB_FULL;
 	return slab->nr_free == cls->objs ? CO_SLAB_EMPTY : CO_SLAB_PARTIAL;

@@ -3,13 +3,14 @@
  * co_internal.h - userspace replacement for module/co_internal.h
  *
  * Same include guard as the kernel header: the harness force-includes this
- * file (-include) before compiling module/co_buddy.c and module/co_slab.c,
+ * file (-include) before compiling module/co_buddy*.c and module/co_slab*.c,
  * so their #include "co_internal.h" becomes a no-op and they build against
  * these shims (like tools/testing/vma/vma_internal.h for mm/vma.c).
  *
  * Emulation choices:
  *  - spinlock_t and struct mutex are pthread mutexes that remember their
- *    owner, so lockdep_assert_held() really checks.
+ *    owner, so lockdep_assert_held() really checks: a core helper called
+ *    without the lock it asserts aborts the test run.
  *  - per-CPU data: SHIM_NR_CPUS slots at a fixed stride; a thread's CPU is
  *    fixed (round robin on first use, or set with shim_set_cpu()), so a
  *    single-threaded test can play several CPUs.

@@ -461,7 +461,7 @@ static int fz_set_stats(struct fz *f, int s, unsigned long *live, u64 *req,
 		if (st[c].objs_in_use + st[c].objs_cached > st[c].objs_total ||
 		    st[c].objs_total != (st[c].slabs_full + st[c].slabs_partial +
 					 st[c].slabs_empty) * st[c].objs_per_slab)
-			return FZ_FAIL(f, "set %d class %u: %lu used + %lu cached, %lu in %lu+%lu+%lu slabs",
+			return FZ_FAIL(f, "set %d class %u: %lu+%lu objs, %lu in %lu+%lu+%lu slabs",
 				       s, c, st[c].objs_in_use,
 				       st[c].objs_cached, st[c].objs_total,
 				       st[c].slabs_full, st[c].slabs_partial,

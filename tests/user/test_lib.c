@@ -7,13 +7,13 @@
  * (carveout_edu binds it), dma-buf export, stats consistency, every error
  * path the library reports, and buffers outliving their context.
  *
- * The library source is included directly so that this file builds alone
- * with the runner's static gcc line.
+ * It links libcarveout.a like any program (tests/user/Makefile).
  */
 #define _GNU_SOURCE
-#include "../../userspace/lib/libcarveout.c"
-
+#include <stdlib.h>
 #include <sys/stat.h>
+
+#include <carveout/libcarveout.h>
 
 #include "co_test.h"
 #include "tap.h"

@@ -6,12 +6,11 @@
  *
  * Random sequences of every command with random and boundary arguments
  * (sizes, flags, reserved and output fields, size-field variants against
- * each command's minimum, bad and
- * faulting pointers, policies, nodes, device names), FREEMAP walks and
- * SLABINFO against the model's sub-page buffers, mmap/munmap/mremap of
- * buffers and dma-bufs, DMA_BUF_IOCTL_SYNC, close/reopen and fork.  A model
- * of what exists (files, handles, mappings, dma-bufs, DMA mappings) lets
- * most results be asserted exactly; any errno outside a command's
+ * each command's minimum, bad and faulting pointers, policies, nodes,
+ * device names), FREEMAP walks and SLABINFO against the model's sub-page
+ * buffers, mmap/munmap/mremap of buffers and dma-bufs, DMA_BUF_IOCTL_SYNC,
+ * close/reopen and fork.  A model of what exists (files, handles,
+ * mappings, dma-bufs, DMA mappings) lets most results be asserted exactly; any errno outside a command's
  * documented set is a failure too.  Every buffer mapped in full carries a
  * pattern derived from its file and handle, checked whenever a mapping of
  * it is verified; a buffer never written must read as zeros.  STATS must

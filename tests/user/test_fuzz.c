@@ -10,14 +10,14 @@
  * device names), FREEMAP walks and SLABINFO against the model's sub-page
  * buffers, mmap/munmap/mremap of buffers and dma-bufs, DMA_BUF_IOCTL_SYNC,
  * close/reopen and fork.  A model of what exists (files, handles,
- * mappings, dma-bufs, DMA mappings) lets most results be asserted exactly; any errno outside a command's
- * documented set is a failure too.  Every buffer mapped in full carries a
- * pattern derived from its file and handle, checked whenever a mapping of
- * it is verified; a buffer never written must read as zeros.  STATS must
- * agree with the model after every op (live buffers, requested and granted
- * bytes per node; a closed file keeps its handles while any mmap of it
- * remains) and, once everything is closed, every region must be free and
- * coalesced.
+ * mappings, dma-bufs, DMA mappings) lets most results be asserted
+ * exactly; any errno outside a command's documented set is a failure too.
+ * Every buffer mapped in full carries a pattern derived from its file and
+ * handle, checked whenever a mapping of it is verified; a buffer never
+ * written must read as zeros.  STATS must agree with the model after
+ * every op (live buffers, requested and granted bytes per node; a closed
+ * file keeps its handles while any mmap of it remains) and, once
+ * everything is closed, every region must be free and coalesced.
  *
  * Usage: test_fuzz [SEED [OPS]]   (or CARVEOUT_FUZZ_SEED, CARVEOUT_FUZZ_OPS;
  * CARVEOUT_FUZZ_MAX_SECS stops early at a time limit; CARVEOUT_FUZZ_TRACE

@@ -413,78 +413,96 @@ CARVEOUT_API const char *carveout_version(void)
 	return CARVEOUT_VERSION;
 }
 
-CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
+/* Texts that depend on the operation; NULL when it adds nothing. */
+static const char *co_lib_open_text(int err)
 {
-	if (err < 0)
-		err = -err;
+	switch (err) {
+	case ENOENT:
+		return "/dev/carveout does not exist: the carveout module is not loaded";
+	case ENODEV:
+	case ENXIO:
+		return "/dev/carveout has no driver behind it: the carveout module is not loaded";
+	case EACCES:
+	case EPERM:
+		return "no permission to open /dev/carveout (root only unless the module's mode= parameter allows more)";
+	default:
+		return NULL;
+	}
+}
 
-	switch (op) {
-	case CARVEOUT_OP_OPEN:
-		switch (err) {
-		case ENOENT:
-			return "/dev/carveout does not exist: the carveout module is not loaded";
-		case ENODEV:
-		case ENXIO:
-			return "/dev/carveout has no driver behind it: the carveout module is not loaded";
-		case EACCES:
-		case EPERM:
-			return "no permission to open /dev/carveout (root only unless the module's mode= parameter allows more)";
-		default:
-			break;
-		}
-		break;
-	case CARVEOUT_OP_PARSE:
-		switch (err) {
-		case EINVAL:
-			return "not a size: give a number with an optional K, M, G or T suffix";
-		case ERANGE:
-			return "size too large";
-		default:
-			break;
-		}
-		break;
-	case CARVEOUT_OP_MAP:
-	case CARVEOUT_OP_UNMAP:
-		if (err == ENODEV)
-			return "no such device (give its bus name, e.g. 0000:00:03.0)";
-		if (err == ENOENT)
-			return op == CARVEOUT_OP_MAP ? "no such buffer handle" :
-			       "no such buffer handle or DMA mapping";
-		if (err == ENOMEM)
-			return "the DMA mapping failed (IOMMU or bounce space exhausted)";
-		break;
-	case CARVEOUT_OP_SYNC:
+static const char *co_lib_parse_text(int err)
+{
+	if (err == EINVAL)
+		return "not a size: give a number with an optional K, M, G or T suffix";
+	if (err == ERANGE)
+		return "size too large";
+	return NULL;
+}
+
+static const char *co_lib_dma_text(int err, enum carveout_op op)
+{
+	if (op == CARVEOUT_OP_SYNC) {
 		if (err == ENOENT)
 			return "no such buffer handle, or the buffer has no DMA mapping to sync";
 		if (err == EINVAL)
 			return "invalid sync: range outside the buffer, or direction not the mapping's";
-		break;
+		return NULL;
+	}
+	if (err == ENODEV)
+		return "no such device (give its bus name, e.g. 0000:00:03.0)";
+	if (err == ENOENT)
+		return op == CARVEOUT_OP_MAP ? "no such buffer handle" :
+		       "no such buffer handle or DMA mapping";
+	if (err == ENOMEM)
+		return "the DMA mapping failed (IOMMU or bounce space exhausted)";
+	return NULL;
+}
+
+static const char *co_lib_query_text(int err, enum carveout_op op)
+{
+	if (err == ENODEV)
+		return "no carveout region on that node";
+	if (err == ENOTTY && op == CARVEOUT_OP_SLABINFO)
+		return "the carveout module has no SLABINFO (older than this library)";
+	if (op != CARVEOUT_OP_FREEMAP)
+		return NULL;
+	if (err == EINVAL)
+		return "no such piece of the node's region";
+	if (err == ENOTTY)
+		return "the carveout module has no FREEMAP (older than this library)";
+	if (err == EIO)
+		return "the free map did not advance (module bug?)";
+	return NULL;
+}
+
+static const char *co_lib_op_text(int err, enum carveout_op op)
+{
+	switch (op) {
+	case CARVEOUT_OP_OPEN:
+		return co_lib_open_text(err);
+	case CARVEOUT_OP_PARSE:
+		return co_lib_parse_text(err);
+	case CARVEOUT_OP_MAP:
+	case CARVEOUT_OP_UNMAP:
+	case CARVEOUT_OP_SYNC:
+		return co_lib_dma_text(err, op);
 	case CARVEOUT_OP_STATS:
 	case CARVEOUT_OP_INFO:
 	case CARVEOUT_OP_SLABINFO:
-		if (err == ENODEV)
-			return "no carveout region on that node";
-		if (err == ENOTTY && op == CARVEOUT_OP_SLABINFO)
-			return "the carveout module has no SLABINFO (older than this library)";
-		break;
 	case CARVEOUT_OP_FREEMAP:
-		if (err == ENODEV)
-			return "no carveout region on that node";
-		if (err == EINVAL)
-			return "no such piece of the node's region";
-		if (err == ENOTTY)
-			return "the carveout module has no FREEMAP (older than this library)";
-		if (err == EIO)
-			return "the free map did not advance (module bug?)";
-		break;
+		return co_lib_query_text(err, op);
 	case CARVEOUT_OP_MMAP:
-		if (err == EINVAL)
-			return "the buffer cannot be mapped here (unknown handle or range)";
-		break;
+		return err == EINVAL ?
+		       "the buffer cannot be mapped here (unknown handle or range)" :
+		       NULL;
 	default:
-		break;
+		return NULL;
 	}
+}
 
+/* What an errno means for carveout whatever the operation. */
+static const char *co_lib_errno_text(int err)
+{
 	switch (err) {
 	case 0:
 		return "success";
@@ -518,6 +536,16 @@ CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
 	default:
 		return strerror(err);
 	}
+}
+
+CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
+{
+	const char *text;
+
+	if (err < 0)
+		err = -err;
+	text = co_lib_op_text(err, op);
+	return text ? text : co_lib_errno_text(err);
 }
 
 CARVEOUT_API const char *carveout_strerror(int err)

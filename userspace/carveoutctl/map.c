@@ -96,9 +96,9 @@ static int draw_piece(struct carveout_ctx *ctx, unsigned int node,
 		return 1;
 	}
 	printf("  piece %u: %s, free %" PRIu64 " of %" PRIu64 " pages in %" PRIu64
-	       " blocks, largest %" PRIu64 "\n", piece,
+	       " block%s, largest %" PRIu64 "\n", piece,
 	       fmt_round(p.pages * page_size, a), p.free_pages, p.pages,
-	       p.nr_blocks, p.largest);
+	       p.nr_blocks, p.nr_blocks == 1 ? "" : "s", p.largest);
 	draw_cells(&p, page_size);
 	free(p.freec);
 	return 0;

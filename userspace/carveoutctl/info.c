@@ -113,6 +113,9 @@ static int print_classes(struct carveout_ctx *ctx,
 			"size classes");
 		return 1;
 	}
+	/* A module may report zeros to a file without caches: nothing to show. */
+	if (!n || !cl[0].obj_size)
+		return 0;
 	printf("\nsub-page size classes (bytes/objects per slab/pages per slab):\n");
 	for (k = 0; k < n && k < MAX_CLASSES; k++)
 		printf("  %4u/%u/%u%s", cl[k].obj_size, cl[k].objs_per_slab,

@@ -71,17 +71,13 @@ build_dkms_tree() {
 }
 
 # build_user: the userspace tests and carveoutctl, static (the initramfs
-# has no libc).
+# has no libc), through their own Makefiles; objects under build/user-obj.
 build_user() {
-	local dst=$build/user f
+	local dst=$build/user
 	mkdir -p "$dst"
-	if [ -f "$top/userspace/Makefile" ]; then
-		make -s -C "$top/userspace" static || return 1
-		cp "$top/userspace/build/carveoutctl-static" "$dst/carveoutctl"
-	fi
-	for f in "$top"/tests/user/test_*.c "$top"/tests/user/demo_*.c; do
-		gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
-			-I"$top/tests/user" -I"$top/tests/edu" -o "$dst/$(basename "$f" .c)" "$f" \
-			-lpthread || return 1
-	done
+	make -s -C "$top/userspace" O="$build/user-obj/userspace" static || return 1
+	cp "$build/user-obj/userspace/carveoutctl-static" "$dst/carveoutctl"
+	make -s -C "$top/tests/user" O="$build/user-obj/tests" static || return 1
+	find "$build/user-obj/tests" -maxdepth 1 -type f -perm -u+x \
+		\( -name 'test_*' -o -name 'demo_*' \) -exec cp {} "$dst/" \;
 }

@@ -334,74 +334,64 @@ static void co_report_node(struct co_node *cn)
 			p->reserved_mem ? " reserve_mem" : "");
 }
 
-/**
- * co_regions_init() - reserve every requested region
- *
- * Context: process context (module load), sleeps.
- * Return: 0 with at least one node, or a negative errno with nothing held.
- */
-int co_regions_init(void)
+/* Fill @sizes (bytes per node) from carveout.nodes or carveout.size. */
+static int co_regions_sizes(u64 *sizes)
 {
-	u64 *sizes, each = 0, min_bytes;
-	int nid, ret = 0;
+	u64 each = 0;
+	int nid;
 
-	if (co_parse_size(min_piece, &min_bytes)) {
-		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
-		return -EINVAL;
-	}
-	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
-	if (!sizes)
-		return -ENOMEM;
 	if (nodes) {
 		if (co_parse_node_sizes(nodes, sizes, MAX_NUMNODES)) {
 			pr_err("bad carveout.nodes \"%s\" (want e.g. \"0:128M,1:64M\")\n",
 			       nodes);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		for (nid = 0; nid < MAX_NUMNODES; nid++) {
 			if (sizes[nid] && !node_state(nid, N_MEMORY)) {
 				pr_err("node %d in carveout.nodes has no memory\n",
 				       nid);
-				ret = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 		}
 	} else if (size && *size && strcmp(size, "0")) {
 		if (co_parse_size(size, &each)) {
 			pr_err("bad carveout.size \"%s\" (want e.g. 64M)\n",
 			       size);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		for_each_node_state(nid, N_MEMORY)
 			sizes[nid] = each;
 	}
+	return 0;
+}
 
-	if (reserve_mem && *reserve_mem) {
-		ret = co_reserve_mem_all();
-		if (ret)
-			goto out;
-	}
+/* Reserve @sizes[nid] bytes on every node that asks for some. */
+static int co_regions_reserve(const u64 *sizes, u64 min_bytes)
+{
+	struct co_node *cn;
+	int nid, ret;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct co_node *cn;
-
 		if (!sizes[nid])
 			continue;
 		cn = co_node_get(nid);
-		if (!cn) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!cn)
+			return -ENOMEM;
 		ret = co_node_reserve(cn, sizes[nid], min_bytes);
 		if (ret && best_effort && ret != -EINTR) {
 			pr_warn("node %d: skipped (best effort)\n", nid);
 			ret = 0;
 		}
 		if (ret)
-			goto out;
+			return ret;
 	}
+	return 0;
+}
+
+/* Drop nodes that got nothing; report and count the others. */
+static void co_regions_settle(void)
+{
+	int nid;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
 		if (!co_nodes[nid])
@@ -414,11 +404,38 @@ int co_regions_init(void)
 		co_report_node(co_nodes[nid]);
 		co_nr_nodes++;
 	}
-	if (!co_nr_nodes) {
-		pr_err("no region reserved on any node\n");
-		ret = -ENOMEM;
+}
+
+/**
+ * co_regions_init() - reserve every requested region
+ *
+ * Context: process context (module load), sleeps.
+ * Return: 0 with at least one node, or a negative errno with nothing held.
+ */
+int co_regions_init(void)
+{
+	u64 *sizes, min_bytes;
+	int ret;
+
+	if (co_parse_size(min_piece, &min_bytes)) {
+		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
+		return -EINVAL;
 	}
-out:
+	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
+	if (!sizes)
+		return -ENOMEM;
+	ret = co_regions_sizes(sizes);
+	if (!ret && reserve_mem && *reserve_mem)
+		ret = co_reserve_mem_all();
+	if (!ret)
+		ret = co_regions_reserve(sizes, min_bytes);
+	if (!ret) {
+		co_regions_settle();
+		if (!co_nr_nodes) {
+			pr_err("no region reserved on any node\n");
+			ret = -ENOMEM;
+		}
+	}
 	kfree(sizes);
 	if (ret)
 		co_regions_exit();

@@ -94,6 +94,8 @@ if deb612=$(deb612_kdir); then
 else
 	fail=$((fail + 1)); failed+=("no Debian 6.12 headers installed")
 fi
+stage "build: DKMS tree (module/ and uapi/ only) on the test kernel, CONFIG_KUNIT=y" \
+	build_dkms_tree k-dkms "$ktree"
 stage "build: userspace tests and tools" build_user
 stage "dkms: add, build and install on $skver (log: build/dkms.log)" \
 	bash "$top/tests/vm/dkms-check.sh" "$skver"

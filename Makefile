@@ -54,13 +54,13 @@ clean:
 	rm -rf build
 
 check:
-	@bash tests/vm/check.sh
+	@bash tests/vm/host/check.sh
 
 demo:
-	@bash tests/vm/demo.sh
+	@bash tests/vm/host/demo.sh
 
 vm-shell:
-	@bash tests/vm/demo.sh --shell
+	@bash tests/vm/host/demo.sh --shell
 
 bench:
 	@bash tests/bench/run.sh
@@ -69,7 +69,7 @@ harness:
 	$(MAKE) -C tests/harness check
 
 fuzz:
-	@bash tests/vm/fuzz.sh
+	@bash tests/vm/host/fuzz.sh
 
 hbench:
 	$(MAKE) -C tests/harness bench

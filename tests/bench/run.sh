@@ -3,7 +3,7 @@
 #
 # make bench: carveout against the kernel's allocators.
 #
-#  0. builds (once; cached like the test kernel by tests/vm/build-kernel.sh)
+#  0. builds (once; cached like the test kernel by tests/vm/host/build-kernel.sh)
 #     the benchmark kernel: Debian's linux-source-6.12 with
 #     tests/bench/bench-kernel.config, the test kernel's options without any
 #     debug option, with CMA and dma-buf heaps (system + CMA) for the
@@ -11,7 +11,7 @@
 #  1. builds carveout's modules, the benchmark modules (tests/bench/kmod,
 #     allocator core compiled in) and the static userspace tool against it;
 #  2. runs the host part (fragmentation traces, metadata: tests/bench/host);
-#  3. boots the QEMU VM of tests/vm/run-vm.sh twice: intel-iommu translating
+#  3. boots the QEMU VM of tests/vm/host/run-vm.sh twice: intel-iommu translating
 #     (all in-kernel and userspace benchmarks, idle and after fragmenting
 #     memory) and with intel_iommu=off (DMA MAP/UNMAP without translation);
 #  4. writes build/bench/report.md, results.csv and SVG plots.
@@ -26,8 +26,8 @@
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../vm/lib.sh
-. "$here/../vm/lib.sh"
+# shellcheck source=../vm/host/lib.sh
+. "$here/../vm/host/lib.sh"
 
 out=$build/bench
 bash "$here/install-deps.sh"
@@ -37,7 +37,7 @@ t_start=$(date +%s)
 case "${BENCH_KERNEL:-bench}" in
 bench)
 	log "bench: benchmark kernel (tests/bench/bench-kernel.config; a cold build takes 10-20 min)"
-	kdir=$(bash "$top/tests/vm/build-kernel.sh" "$here/bench-kernel.config")
+	kdir=$(bash "$top/tests/vm/host/build-kernel.sh" "$here/bench-kernel.config")
 	kernel=$kdir/arch/x86/boot/bzImage
 	kver=$(cat "$kdir/include/config/kernel.release")
 	kdesc="$kver built from Debian's linux-source-6.12 with tests/bench/bench-kernel.config (non-debug; CMA, dma-buf heaps), booted with cma=${BENCH_CMA:-384M}"
@@ -107,7 +107,7 @@ reps=${COBENCH_REPS:-7}
 run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
 	local name=$1 tmo=$2 extra=$3
 	log "bench: VM '$name' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $out/vm-$name/console.log)"
-	bash "$top/tests/vm/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
+	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
 		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps $extra" || true
 	if ! grep -q '^END' "$out/vm-$name/results.tap" 2>/dev/null; then
 		echo "bench: VM '$name' did not finish; last console lines:" >&2

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for carveout's build and VM scripts (sourced).
 
-top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 build=${CARVEOUT_BUILD:-$top/build}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }

@@ -12,9 +12,9 @@ set -euo pipefail
 mode=demo
 [ "${1:-}" = --shell ] && mode=shell
 
-bash "$top/tests/vm/install-deps.sh"
+bash "$top/tests/vm/host/install-deps.sh"
 if [ "${CARVEOUT_DEMO_KERNEL:-stock}" = test ]; then
-	ktree=$(bash "$top/tests/vm/build-kernel.sh")
+	ktree=$(bash "$top/tests/vm/host/build-kernel.sh")
 	kernel=$ktree/arch/x86/boot/bzImage
 	name=demo-test
 	kdir=$ktree
@@ -28,8 +28,8 @@ log "building carveout against $kdir"
 build_modules "$name" "$kdir"
 build_user
 rm -f "$build/$name/ko/carveout_splat.ko"
-bash "$top/tests/vm/mkinitramfs.sh" "$build/$name/initramfs.cpio.gz" \
+bash "$top/tests/vm/host/mkinitramfs.sh" "$build/$name/initramfs.cpio.gz" \
 	"$build/$name/ko" "$build/user"
 log "booting $(basename "$kernel") under QEMU (TCG; takes a little while)"
-bash "$top/tests/vm/run-vm.sh" "$kernel" "$build/$name/initramfs.cpio.gz" \
+bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$build/$name/initramfs.cpio.gz" \
 	"$mode" "$build/$name/vm" 600

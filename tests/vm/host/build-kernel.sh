@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-frag=${1:-$here/kernel.config}
+frag=${1:-$here/../kernel.config}
 cache=${CARVEOUT_CACHE:-/var/cache/carveout}
 tarball=/usr/src/linux-source-6.12.tar.xz
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)

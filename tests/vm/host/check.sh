@@ -72,12 +72,12 @@ finish() {
 }
 
 mkdir -p "$build"
-if ! bash "$top/tests/vm/install-deps.sh"; then
+if ! bash "$top/tests/vm/host/install-deps.sh"; then
 	fail=$((fail + 1)); failed+=("install-deps"); finish
 fi
 
 log "test kernel (cached under ${CARVEOUT_CACHE:-/var/cache/carveout})"
-if ! ktree=$(bash "$top/tests/vm/build-kernel.sh"); then
+if ! ktree=$(bash "$top/tests/vm/host/build-kernel.sh"); then
 	fail=$((fail + 1)); failed+=("test kernel build"); finish
 fi
 if ! skver=$(stock_kver); then
@@ -96,7 +96,7 @@ else
 fi
 stage "build: userspace tests and tools" build_user
 stage "dkms: add, build and install on $skver (log: build/dkms.log)" \
-	bash "$top/tests/vm/dkms-check.sh" "$skver"
+	bash "$top/tests/vm/host/dkms-check.sh" "$skver"
 
 if [ -f "$top/tests/harness/Makefile" ]; then
 	log "host harness: allocator core under ASan/UBSan"
@@ -117,13 +117,13 @@ run_vm() {
 		return
 	fi
 	mkdir -p "$out"
-	bash "$top/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$ko" \
+	bash "$top/tests/vm/host/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$ko" \
 		"$build/user" || { fail=$((fail + 1)); failed+=("vm-$name: initramfs"); return; }
 	log "vm-$name: booting $(basename "$kernel") (timeout ${tmo}s)"
-	bash "$top/tests/vm/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
+	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
 		"$out" "$tmo"
 	rc=$?
-	bash "$top/tests/vm/analyze.sh" "$out" "$kunit" "$rc" >"$out/summary.txt"
+	bash "$top/tests/vm/host/analyze.sh" "$out" "$kunit" "$rc" >"$out/summary.txt"
 	sed '$d' "$out/summary.txt"
 	add_counts "vm-$name" "$out/summary.txt"
 }

@@ -15,26 +15,26 @@ seed=${FUZZ_SEED:-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')}
 seed=0x${seed#0x}
 fail=0
 
-bash "$top/tests/vm/install-deps.sh" || exit 1
+bash "$top/tests/vm/host/install-deps.sh" || exit 1
 log "allocator core: libFuzzer for $secs s"
 make -s -C "$top/tests/harness" libfuzzer-run LIBFUZZER_TIME="$secs" \
 	>"$build/libfuzzer-long.log" 2>&1 || { tail -n 30 "$build/libfuzzer-long.log"; fail=1; }
 tail -n 3 "$build/libfuzzer-long.log"
 
-ktree=$(bash "$top/tests/vm/build-kernel.sh") || exit 1
+ktree=$(bash "$top/tests/vm/host/build-kernel.sh") || exit 1
 build_modules k-test "$ktree" || exit 1
 build_user || exit 1
 out=$build/vm-fuzz
-bash "$top/tests/vm/mkinitramfs.sh" "$out/initramfs.cpio.gz" \
+bash "$top/tests/vm/host/mkinitramfs.sh" "$out/initramfs.cpio.gz" \
 	"$build/k-test/ko" "$build/user" || exit 1
 # A budget of about 15 ops/s under TCG with KASAN, plus boot.
 tmo=$(( ops / 15 + 600 ))
 log "ioctl fuzzer in the VM: $ops ops, seed $seed (timeout ${tmo}s)"
-bash "$top/tests/vm/run-vm.sh" "$ktree/arch/x86/boot/bzImage" \
+bash "$top/tests/vm/host/run-vm.sh" "$ktree/arch/x86/boot/bzImage" \
 	"$out/initramfs.cpio.gz" check "$out" "$tmo" \
 	"CARVEOUT_ONLY=test_fuzz CARVEOUT_FUZZ_OPS=$ops CARVEOUT_FUZZ_SEED=$seed"
 rc=$?
-bash "$top/tests/vm/analyze.sh" "$out" 0 "$rc" test_fuzz >"$out/summary.txt"
+bash "$top/tests/vm/host/analyze.sh" "$out" 0 "$rc" test_fuzz >"$out/summary.txt"
 sed '$d' "$out/summary.txt"
 grep -a -E '# (seed|ops)' "$out/results.txt" | sed 's/^ *//'
 set -- $(grep '^COUNTS ' "$out/summary.txt")

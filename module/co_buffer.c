@@ -53,6 +53,7 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 unsigned long co_file_limit;
 EXPORT_SYMBOL_IF_KUNIT(co_file_limit);
@@ -73,13 +74,6 @@ DEFINE_MUTEX(co_files_lock);
 
 /* uid -> struct co_user; entries live until unload. */
 static DEFINE_XARRAY(co_users);
-
-#ifndef CO_HAVE_VM_FLAGS_SET
-static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
-{
-	vma->vm_flags |= f;
-}
-#endif
 
 static inline struct page *co_phys_page(phys_addr_t phys)
 {

@@ -34,6 +34,7 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 static ushort mode = 0600;
 module_param(mode, ushort, 0444);
@@ -562,13 +563,8 @@ static struct class co_class = {
 };
 
 /* devtmpfs asks this for the node's mode and owner. */
-#ifdef CO_HAVE_CONST_DEVNODE
-static char *co_devnode(const struct device *dev, umode_t *m, kuid_t *uid,
-			kgid_t *gid)
-#else
-static char *co_devnode(struct device *dev, umode_t *m, kuid_t *uid,
-			kgid_t *gid)
-#endif
+static char *co_devnode(co_devnode_const struct device *dev, umode_t *m,
+			kuid_t *uid, kgid_t *gid)
 {
 	umode_t perm = mode & 0777;
 

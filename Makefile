@@ -4,7 +4,9 @@
 #
 #   make                  build carveout.ko against the running kernel ($(KDIR))
 #   make demo             boot a VM with carveout and show it working
-#   make check            the whole test suite (builds a test kernel, boots QEMU)
+#   make check            the test suite on the kernels of tests/vm/kernels.matrix
+#                         marked "check" (builds the debug kernel, boots QEMU)
+#   make check-all        the same on every kernel of the matrix
 #   make vm-shell         interactive shell in the test VM with carveout loaded
 #   make install          modules_install + userspace install
 #   make dkms-install     register, build and install through DKMS
@@ -18,7 +20,8 @@ PREFIX ?= /usr/local
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 
 .PHONY: all modules modules_install userspace install dkms-install \
-	dkms-uninstall clean check demo vm-shell bench harness fuzz hbench
+	dkms-uninstall clean check check-all demo vm-shell bench harness fuzz \
+	hbench
 
 all: modules
 
@@ -54,7 +57,10 @@ clean:
 	rm -rf build
 
 check:
-	@bash tests/vm/host/check.sh
+	@bash tests/vm/host/check.sh check
+
+check-all:
+	@bash tests/vm/host/check.sh all
 
 demo:
 	@bash tests/vm/host/demo.sh

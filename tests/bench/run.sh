@@ -4,7 +4,8 @@
 # make bench: carveout against the kernel's allocators.
 #
 #  0. builds (once; cached like the test kernel by tests/vm/host/build-kernel.sh)
-#     the benchmark kernel: Debian's linux-source-6.12 with
+#     the benchmark kernel: Debian's linux-source-6.12 (the version of
+#     debug-6.12 in tests/vm/kernels.matrix) with
 #     tests/bench/bench-kernel.config, the test kernel's options without any
 #     debug option, with CMA and dma-buf heaps (system + CMA) for the
 #     baselines; booted with a CMA area (cma=384M);
@@ -17,10 +18,9 @@
 #  4. writes build/bench/report.md, results.csv and SVG plots.
 #
 # Environment:
-#   BENCH_KERNEL=bench (default) | stock: stock = the installed Debian
-#     kernel (non-debug 6.1, no dma-buf heaps or CMA: those baselines are
-#     reported n/a); BENCH_KVER picks it (default 6.1.0-56-amd64, else the
-#     newest stock kernel with headers)
+#   BENCH_KERNEL=bench (default) | stock: stock = Debian's 6.1 kernel of
+#     tests/vm/kernels.matrix (stock-6.1: non-debug, no dma-buf heaps or
+#     CMA: those baselines are reported n/a)
 #   BENCH_CMA (default 384M): the cma= size for the bench kernel; with
 #     carveout's 320 MiB per node it must fit node 1's 1 GiB
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
@@ -37,19 +37,19 @@ t_start=$(date +%s)
 case "${BENCH_KERNEL:-bench}" in
 bench)
 	log "bench: benchmark kernel (tests/bench/bench-kernel.config; a cold build takes 10-20 min)"
-	kdir=$(bash "$top/tests/vm/host/build-kernel.sh" "$here/bench-kernel.config")
+	matrix_load debug-6.12
+	kdir=$(bash "$top/tests/vm/host/build-kernel.sh" "$m_package" "$m_version" \
+		"$here/bench-kernel.config")
 	kernel=$kdir/arch/x86/boot/bzImage
 	kver=$(cat "$kdir/include/config/kernel.release")
 	kdesc="$kver built from Debian's linux-source-6.12 with tests/bench/bench-kernel.config (non-debug; CMA, dma-buf heaps), booted with cma=${BENCH_CMA:-384M}"
 	vm_extra="cma=${BENCH_CMA:-384M}"
 	;;
 stock)
-	kver=${BENCH_KVER:-6.1.0-56-amd64}
-	if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
-		kver=$(stock_kver) || { echo "bench: no stock kernel with headers" >&2; exit 1; }
-	fi
-	kdir=/lib/modules/$kver/build
-	kernel=/boot/vmlinuz-$kver
+	kernel_prepare stock-6.1
+	kver=$k_kver
+	kdir=$k_kdir
+	kernel=$k_image
 	kdesc="$kver (stock Debian, non-debug; no dma-buf heaps, no CMA)"
 	vm_extra=""
 	;;
@@ -60,7 +60,7 @@ stock)
 esac
 
 log "bench: building carveout for $kver"
-build_modules bench/carveout "$kdir"
+build_modules bench/carveout "$kdir" host
 co=$build/bench/carveout
 
 log "bench: building the benchmark modules"

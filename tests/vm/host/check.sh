@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: install what is missing, build the test kernel (cached), build
-# carveout against it and against the stock Debian kernel, run the host
-# harness, boot both kernels in QEMU and run every test inside, then print
-# the counts and a last line "N passed, N failed".
+# make check: install what is missing, prepare every kernel of the matrix
+# (tests/vm/kernels.matrix; cached), build carveout against each kernel's
+# own headers, prove DKMS, run the host harness, boot each kernel in QEMU
+# and run every test inside, then print per-kernel counts and a last line
+# "N passed, N failed".
+#
+# Usage: check.sh [SET]   SET: check (default, make check) or all
+#                         (make check-all: also the entries marked "all")
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
+set_=${1:-check}
+# DKMS is proven against these kernels' headers (matrix names).
+dkms_kernels="stock-6.1 stock-7.3"
 pass=0
 fail=0
 skip=0
@@ -76,27 +83,42 @@ if ! bash "$top/tests/vm/host/install-deps.sh"; then
 	fail=$((fail + 1)); failed+=("install-deps"); finish
 fi
 
-log "test kernel (cached under ${CARVEOUT_CACHE:-/var/cache/carveout})"
-if ! ktree=$(bash "$top/tests/vm/host/build-kernel.sh"); then
-	fail=$((fail + 1)); failed+=("test kernel build"); finish
-fi
-if ! skver=$(stock_kver); then
-	fail=$((fail + 1)); failed+=("stock kernel: no image with headers"); finish
-fi
+# Kernels.  The stock ones (downloads, the debootstrap'd userland) are
+# prepared in the background while the debug kernels build; a kernel that
+# cannot be prepared is a failure, and the others still run.
+names=$(matrix_lines "$set_" | awk '{ print $1 }')
+log "kernels: $(echo $names) (cached under $cache)"
+bash "$top/tests/vm/host/prepare-kernels.sh" "$set_" stock \
+	>"$build/prepare-stock.log" 2>&1 &
+prep=$!
+bash "$top/tests/vm/host/prepare-kernels.sh" "$set_" debug
+wait $prep
+cat "$build/prepare-stock.log"
 
-stage "build: carveout on the test kernel (W=1, sparse)" \
-	build_modules k-test "$ktree" C=1
-stage "build: carveout on stock $skver headers (W=1)" \
-	build_modules k-stock "/lib/modules/$skver/build"
-if deb612=$(deb612_kdir); then
-	stage "build: carveout on Debian $(basename "$deb612") headers (W=1)" \
-		build_modules k-deb612 "$deb612"
-else
-	fail=$((fail + 1)); failed+=("no Debian 6.12 headers installed")
-fi
+declare -A kimage kkver kdesc kuser kkind
+for n in $names; do
+	rm -rf "$build/vm-$n"
+	if ! kernel_prepare "$n" 2>"$build/prepare-$n.log"; then
+		cat "$build/prepare-$n.log"
+		fail=$((fail + 1)); failed+=("kernel $n: could not be prepared")
+		continue
+	fi
+	kimage[$n]=$k_image
+	kkver[$n]=$k_kver
+	kuser[$n]=$k_userland
+	kkind[$n]=$m_kind
+	kdesc[$n]="$k_kver ($m_package $m_version)"
+	extra=()
+	[ "$m_kind" = debug ] && extra=(C=1)
+	stage "build: carveout on $n, $k_kver headers (W=1${extra:+, sparse}; userland $k_userland)" \
+		build_modules "k-$n" "$k_kdir" "$k_userland" "${extra[@]}"
+done
 stage "build: userspace tests and tools" build_user
-stage "dkms: add, build and install on $skver (log: build/dkms.log)" \
-	bash "$top/tests/vm/host/dkms-check.sh" "$skver"
+for n in $dkms_kernels; do
+	[ -n "${kkver[$n]:-}" ] || continue
+	stage "dkms: add, build and install on ${kkver[$n]} (log: build/dkms-${kkver[$n]}.log)" \
+		bash "$top/tests/vm/host/dkms-check.sh" "${kkver[$n]}" "${kuser[$n]}"
+done
 
 if [ -f "$top/tests/harness/Makefile" ]; then
 	log "host harness: allocator core under ASan/UBSan"
@@ -119,7 +141,7 @@ run_vm() {
 	mkdir -p "$out"
 	bash "$top/tests/vm/host/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$ko" \
 		"$build/user" || { fail=$((fail + 1)); failed+=("vm-$name: initramfs"); return; }
-	log "vm-$name: booting $(basename "$kernel") (timeout ${tmo}s)"
+	log "vm-$name: booting ${kdesc[$name]} (timeout ${tmo}s)"
 	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
 		"$out" "$tmo"
 	rc=$?
@@ -128,6 +150,32 @@ run_vm() {
 	add_counts "vm-$name" "$out/summary.txt"
 }
 
-run_vm test "$ktree/arch/x86/boot/bzImage" "$build/k-test/ko" 1 1500
-run_vm stock "/boot/vmlinuz-$skver" "$build/k-stock/ko" 0 600
+# Debug kernels run KUnit and the kmemleak scan besides the userspace suite.
+for n in $names; do
+	[ -n "${kimage[$n]:-}" ] || continue
+	if [ "${kkind[$n]}" = debug ]; then
+		run_vm "$n" "${kimage[$n]}" "$build/k-$n/ko" 1 1500
+	else
+		run_vm "$n" "${kimage[$n]}" "$build/k-$n/ko" 0 600
+	fi
+done
+
+# Per kernel: its exact version, its counts, its splat scan.
+echo
+log "per kernel:"
+for n in $names; do
+	sum=$build/vm-$n/summary.txt
+	if [ -z "${kimage[$n]:-}" ]; then
+		printf '  %-13s could not be prepared\n' "$n"
+	elif [ ! -f "$sum" ]; then
+		printf '  %-13s %s: no VM run\n' "$n" "${kdesc[$n]}"
+	else
+		set -- $(grep '^COUNTS ' "$sum" | tail -n 1)
+		splat="splat scan: clean"
+		grep -q '^not ok - console: kernel splat' "$sum" &&
+			splat="splat scan: SPLAT (build/vm-$n/splats.txt)"
+		printf '  %-13s %s: %s passed, %s failed, %s skipped; %s\n' \
+			"$n" "${kdesc[$n]}" "${2:-0}" "${3:-1}" "${4:-0}" "$splat"
+	fi
+done
 finish

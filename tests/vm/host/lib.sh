@@ -195,7 +195,8 @@ stock_image() {
 
 # stock_headers: the loaded entry's headers, installed on the host (by
 # install-deps.sh, pinned) or unpacked into its userland with the common
-# headers and kbuild tools they depend on.
+# headers, kbuild tools and linux-base files (System.map, modules.builtin:
+# depmod needs them) they depend on.
 stock_headers() {
 	local root deb dep have
 	if [ "$m_userland" = host ]; then
@@ -207,13 +208,13 @@ stock_headers() {
 		return 0
 	fi
 	root=$(bash "$top/tests/vm/host/userland.sh" "$m_userland") || return 1
-	[ -f "$root/var/lib/carveout/headers-${m_release}_$m_version" ] &&
+	[ -f "$root/var/lib/carveout/prepared-${m_release}_$m_version" ] &&
 		[ -f "$root$k_kdir/Makefile" ] && return 0
 	deb=$(fetch_deb "linux-headers-$m_release" "$m_version") || return 1
 	dpkg-deb -x "$deb" "$root"
 	for dep in $(dpkg-deb -f "$deb" Depends | tr ',|' '\n\n' |
 			awk '{ print $1 }' |
-			grep -E '^linux-(headers-.*-common.*|kbuild-.*)$'); do
+			grep -E '^linux-(headers-.*-common.*|kbuild-.*|base-.+)$'); do
 		deb=$(fetch_deb "$dep" "$m_version") || return 1
 		dpkg-deb -x "$deb" "$root"
 	done
@@ -221,6 +222,10 @@ stock_headers() {
 		echo "kernel $m_name: $k_kdir/Makefile missing after unpacking" >&2
 		return 1
 	fi
+	# What the image package's postinst does; dkms installs nothing for
+	# a kernel without modules.dep.
+	bash "$top/tests/vm/host/userland.sh" "$m_userland" run -- \
+		depmod -a "$m_release" 2>/dev/null || return 1
 	mkdir -p "$root/var/lib/carveout"
-	touch "$root/var/lib/carveout/headers-${m_release}_$m_version"
+	touch "$root/var/lib/carveout/prepared-${m_release}_$m_version"
 }

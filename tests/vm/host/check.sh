@@ -9,6 +9,8 @@
 #
 # Usage: check.sh [SET]   SET: check (default, make check) or all
 #                         (make check-all: also the entries marked "all")
+# CARVEOUT_KERNELS="NAME..." runs only those matrix entries (for working on
+# one kernel; make check and CI run the whole set).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -87,19 +89,28 @@ fi
 # prepared in the background while the debug kernels build; a kernel that
 # cannot be prepared is a failure, and the others still run.
 names=$(matrix_lines "$set_" | awk '{ print $1 }')
+if [ -n "${CARVEOUT_KERNELS:-}" ]; then
+	names=$(for n in $CARVEOUT_KERNELS; do matrix_load "$n" && echo "$n"; done)
+fi
 log "kernels: $(echo $names) (cached under $cache)"
-bash "$top/tests/vm/host/prepare-kernels.sh" "$set_" stock \
-	>"$build/prepare-stock.log" 2>&1 &
+(
+	for n in $names; do
+		matrix_load "$n" && [ "$m_kind" = stock ] && kernel_prepare "$n"
+	done
+) >"$build/prepare-stock.log" 2>&1 &
 prep=$!
-bash "$top/tests/vm/host/prepare-kernels.sh" "$set_" debug
+declare -A kimage kkver kdesc kuser kkind unprepared
+for n in $names; do
+	matrix_load "$n" && [ "$m_kind" = debug ] || continue
+	kernel_prepare "$n" || unprepared[$n]=1
+done
 wait $prep
-cat "$build/prepare-stock.log"
 
-declare -A kimage kkver kdesc kuser kkind
 for n in $names; do
 	rm -rf "$build/vm-$n"
-	if ! kernel_prepare "$n" 2>"$build/prepare-$n.log"; then
-		cat "$build/prepare-$n.log"
+	if [ -n "${unprepared[$n]:-}" ] ||
+	   ! kernel_prepare "$n" 2>"$build/prepare-$n.log"; then
+		cat "$build/prepare-$n.log" "$build/prepare-stock.log" 2>/dev/null
 		fail=$((fail + 1)); failed+=("kernel $n: could not be prepared")
 		continue
 	fi

@@ -134,9 +134,10 @@ done
 if [ -f "$top/tests/harness/Makefile" ]; then
 	log "host harness: allocator core under ASan/UBSan"
 	make -s -C "$top/tests/harness" check 2>&1 | tee "$build/harness.log"
+	hrc=${PIPESTATUS[0]}
 	sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) skip:\([0-9]*\).*/COUNTS \1 \2 \3/p' \
 		"$build/harness.log" >"$build/harness.counts"
-	[ "${PIPESTATUS[0]}" = 0 ] || echo "COUNTS 0 1 0" >>"$build/harness.counts"
+	[ "$hrc" = 0 ] || echo "COUNTS 0 1 0" >>"$build/harness.counts"
 	add_counts "harness" "$build/harness.counts"
 	stage "harness: libFuzzer short run (log: build/libfuzzer.log)" \
 		quiet "$build/libfuzzer.log" make -s -C "$top/tests/harness" libfuzzer-run

@@ -67,7 +67,7 @@ while IFS= read -r line; do
 done <"$frag"
 [ $bad -eq 0 ] || exit 1
 
-if ! nice make -C "$tree" -j"$(nproc)" bzImage modules >>"$log" 2>&1; then
+if ! make -C "$tree" -j"$(nproc)" bzImage modules >>"$log" 2>&1; then
 	tail -n 40 "$log" >&2
 	exit 1
 fi

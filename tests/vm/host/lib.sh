@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Shared helpers for carveout's build and VM scripts (sourced).
 
@@ -29,7 +30,7 @@ matrix_load() {
 # matrix_newest KIND: the name of the KIND entry with the highest package
 # version (the first listed among equals).
 matrix_newest() {
-	local name kind version best= bestv=0
+	local name kind version best='' bestv=0
 	while read -r name kind _ version _; do
 		[ "$kind" = "$1" ] || continue
 		if [ -z "$best" ] || dpkg --compare-versions "$version" gt "$bestv"; then

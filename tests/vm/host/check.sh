@@ -120,9 +120,12 @@ for n in $names; do
 	kkind[$n]=$m_kind
 	kdesc[$n]="$k_kver ($m_package $m_version)"
 	extra=()
-	if [ "$m_kind" = debug ] && ! read -ra extra <<<"$(sparse_args "$k_kdir")"; then
-		fail=$((fail + 1)); failed+=("kernel $n: no working sparse")
-		continue
+	if [ "$m_kind" = debug ]; then
+		if ! sa=$(sparse_args "$k_kdir"); then
+			fail=$((fail + 1)); failed+=("kernel $n: no working sparse")
+			continue
+		fi
+		read -ra extra <<<"$sa"
 	fi
 	stage "build: carveout on $n, $k_kver headers (W=1${extra:+, sparse}; userland $k_userland)" \
 		build_modules "k-$n" "$k_kdir" "$k_userland" "${extra[@]}"

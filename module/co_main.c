@@ -14,6 +14,7 @@
 #include <linux/module.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 static int __init co_init(void)
 {
@@ -60,4 +61,4 @@ module_exit(co_exit);
 MODULE_DESCRIPTION("Contiguous per-node DMA buffers from reserved regions");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(CO_VERSION);
-MODULE_IMPORT_NS(DMA_BUF);
+CO_IMPORT_NS(DMA_BUF);

@@ -4,7 +4,9 @@
 #
 #   make                  build carveout.ko against the running kernel ($(KDIR))
 #   make demo             boot a VM with carveout and show it working
-#   make check            the whole test suite (builds a test kernel, boots QEMU)
+#   make check            the test suite on the kernels of tests/vm/kernels.matrix
+#                         marked "check" (builds the debug kernel, boots QEMU)
+#   make check-all        the same on every kernel of the matrix
 #   make vm-shell         interactive shell in the test VM with carveout loaded
 #   make install          modules_install + userspace install
 #   make userspace        libcarveout, carveoutctl (userspace/build)
@@ -25,8 +27,8 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
 
 .PHONY: all modules modules_install userspace userspace-install user-tests \
-	install version dkms-install dkms-uninstall clean check demo vm-shell \
-	bench harness fuzz hbench
+	install version dkms-install dkms-uninstall clean check check-all demo \
+	vm-shell bench harness fuzz hbench
 
 all: modules
 
@@ -71,13 +73,16 @@ clean:
 	rm -rf build
 
 check:
-	@bash tests/vm/check.sh
+	@bash tests/vm/host/check.sh check
+
+check-all:
+	@bash tests/vm/host/check.sh all
 
 demo:
-	@bash tests/vm/demo.sh
+	@bash tests/vm/host/demo.sh
 
 vm-shell:
-	@bash tests/vm/demo.sh --shell
+	@bash tests/vm/host/demo.sh --shell
 
 bench:
 	@bash tests/bench/run.sh
@@ -86,7 +91,7 @@ harness:
 	$(MAKE) -C tests/harness check
 
 fuzz:
-	@bash tests/vm/fuzz.sh
+	@bash tests/vm/host/fuzz.sh
 
 hbench:
 	$(MAKE) -C tests/harness bench

@@ -30,8 +30,8 @@
  *                                 attachments, dead flag and mmap count
  *   xarray locks                  co_file.handles, the per-user accounts
  *                                 and the call-site names; each alone
- *   co_buddy.lock, slab locks     the allocator core (co_buddy.h,
- *                                 co_slab.h)
+ *   co_buddy.lock, slab locks     the allocator core: see struct co_buddy
+ *                                 in co_buddy.h and co_slab_priv.h
  *
  * Lock order (outermost first), as the code nests them:
  *

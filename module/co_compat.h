@@ -1,17 +1,66 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * co_compat.h - differences between the kernels carveout builds against.
+ * co_compat.h - kernel API differences between the kernels carveout supports
  *
- * Each difference is found by a feature check on the headers being built
- * against (Kbuild's co_has lines define CO_HAVE_*), never by a version
- * number: distributions backport past versions.
+ * Every difference is decided by a feature check on the headers being
+ * built against (Kbuild's co_has lines grep them and pass CO_HAVE_*), never
+ * by LINUX_VERSION_CODE: distributions backport API changes past version
+ * numbers.  Where an API changed its meaning, not only its shape, each
+ * known shape has its own check and a kernel matching none of them fails
+ * to compile instead of building with a guessed meaning.
+ *
+ * Proven on Debian's 6.1, 6.12, 7.3 and 7.3-rt kernels and on test kernels
+ * built from linux-source-6.12 and 7.3 (tests/vm/kernels.matrix).
+ *
+ *   CO_IMPORT_NS(ns)         MODULE_IMPORT_NS(): an identifier up to 6.12,
+ *                            a string literal from 6.13
+ *   co_alloc_contig_range()  alloc_contig_range(): a migratetype up to 6.15,
+ *                            acr_flags_t from 6.16
+ *   vm_flags_set()           the vm_flags helpers (6.3); before them, the
+ *                            flags were written directly
+ *   co_devnode_const         struct device_type's devnode() takes a const
+ *                            struct device from 6.2
  */
 #ifndef _CARVEOUT_CO_COMPAT_H
 #define _CARVEOUT_CO_COMPAT_H
 
+#include <linux/gfp.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 
-/* vm_flags became read-only behind vm_flags_set() in 6.3. */
+#if defined(CO_HAVE_IMPORT_NS_STRING)
+#define CO_IMPORT_NS(ns)	MODULE_IMPORT_NS(#ns)
+#elif defined(CO_HAVE_IMPORT_NS_IDENT)
+#define CO_IMPORT_NS(ns)	MODULE_IMPORT_NS(ns)
+#else
+#error "carveout: unknown MODULE_IMPORT_NS() form (see Kbuild, co_has)"
+#endif
+
+/**
+ * co_alloc_contig_range() - alloc_contig_range() for an ordinary allocation
+ * @start: first PFN
+ * @end: one past the last PFN
+ * @gfp: GFP mask for migration and compaction
+ *
+ * Up to 6.15 the third argument of alloc_contig_range() is the migratetype
+ * of the range (MIGRATE_MOVABLE: an ordinary range); from 6.16 it is
+ * acr_flags_t, where the same bit value would mean ACR_FLAGS_CMA.
+ *
+ * Context: process context, may sleep.
+ * Return: 0 when [@start, @end) is allocated, a negative errno otherwise.
+ */
+static inline int co_alloc_contig_range(unsigned long start, unsigned long end,
+					gfp_t gfp)
+{
+#if defined(CO_HAVE_ACR_FLAGS)
+	return alloc_contig_range(start, end, ACR_FLAGS_NONE, gfp);
+#elif defined(CO_HAVE_ACR_MIGRATETYPE)
+	return alloc_contig_range(start, end, MIGRATE_MOVABLE, gfp);
+#else
+#error "carveout: unknown alloc_contig_range() signature (see Kbuild, co_has)"
+#endif
+}
+
 #ifndef CO_HAVE_VM_FLAGS_SET
 static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 {
@@ -19,7 +68,6 @@ static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 }
 #endif
 
-/* struct device_type's devnode() takes a const device from 6.2. */
 #ifdef CO_HAVE_CONST_DEVNODE
 #define co_devnode_const const
 #else

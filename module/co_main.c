@@ -15,6 +15,7 @@
 #include <linux/module.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 static int __init co_init(void)
 {
@@ -63,4 +64,4 @@ module_exit(co_exit);
 MODULE_DESCRIPTION("Contiguous per-node DMA buffers from reserved regions");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(CO_VERSION);
-MODULE_IMPORT_NS(DMA_BUF);
+CO_IMPORT_NS(DMA_BUF);

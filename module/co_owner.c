@@ -10,7 +10,8 @@
  * uid, kept until unload) when a buffer is made, and uncharged when its
  * memory goes back, against carveout.file_limit and carveout.user_limit.
  * The in-kernel client is charged too (so its bytes show) but no limit
- * applies to it.
+ * applies to it, and its account is its own: in-kernel buffers never count
+ * against root's (or anyone's) user limit.
  *
  * Locks: see carveout.h.
  */
@@ -39,6 +40,9 @@ DEFINE_MUTEX(co_files_lock);
 
 /* uid -> struct co_user; entries live until unload. */
 static DEFINE_XARRAY(co_users);
+
+/* The in-kernel client's account, apart from every user's. */
+static struct co_user co_kernel_user = { .uid = GLOBAL_ROOT_UID };
 
 static struct co_user *co_user_get(kuid_t uid)
 {
@@ -79,12 +83,13 @@ void co_users_exit(void)
 		kfree(u);
 	}
 	xa_destroy(&co_users);
+	WARN_ON_ONCE(atomic64_read(&co_kernel_user.bytes));
 }
 
 /* Owner ids: never reused while the module lives (see co_place.c). */
 static atomic64_t co_file_ids;
 
-static struct co_file *co_owner_create(kuid_t uid, pid_t pid,
+static struct co_file *co_owner_create(struct co_user *user, pid_t pid,
 				       const char *comm, bool kernel)
 {
 	struct co_file *f;
@@ -93,7 +98,7 @@ static struct co_file *co_owner_create(kuid_t uid, pid_t pid,
 	if (!f)
 		return NULL;
 	f->slab = co_kcalloc(nr_node_ids, sizeof(*f->slab), GFP_KERNEL);
-	f->user = co_user_get(uid);
+	f->user = user;
 	if (!f->slab || !f->user) {
 		kfree(f->slab);
 		kfree(f);
@@ -123,25 +128,27 @@ static struct co_file *co_owner_create(kuid_t uid, pid_t pid,
  */
 struct co_file *co_file_create(void)
 {
+	struct co_user *u = co_user_get(current_uid());
 	char comm[TASK_COMM_LEN];
 
+	if (!u)
+		return NULL;
 	get_task_comm(comm, current);
-	return co_owner_create(current_uid(), task_tgid_nr(current), comm,
-			       false);
+	return co_owner_create(u, task_tgid_nr(current), comm, false);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_file_create);
 
 /**
  * co_kernel_client_create() - make the owner of in-kernel buffers
  *
- * No limit applies to it.
+ * No limit applies to it, and it is charged to an account of its own.
  *
  * Context: module load.
  * Return: the owner with one reference, or NULL.
  */
 struct co_file *co_kernel_client_create(void)
 {
-	return co_owner_create(GLOBAL_ROOT_UID, 0, "kernel", true);
+	return co_owner_create(&co_kernel_user, 0, "kernel", true);
 }
 
 static void co_file_release(struct kref *ref)

@@ -32,6 +32,7 @@
 #include <linux/slab.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 #define CO_MAX_PIECES	64
 
@@ -169,9 +170,8 @@ static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 			if (!co_range_usable(zone, start, nr) ||
 			    co_should_fail(nr << PAGE_SHIFT))
 				goto next;
-			if (!alloc_contig_range(start, start + nr,
-						MIGRATE_MOVABLE,
-						GFP_KERNEL | __GFP_NOWARN)) {
+			if (!co_alloc_contig_range(start, start + nr,
+						   GFP_KERNEL | __GFP_NOWARN)) {
 				*pfn = start;
 				return 0;
 			}

@@ -3,31 +3,31 @@
 #
 # make bench: carveout against the kernel's allocators.
 #
-#  0. builds (once; cached like the test kernel by tests/vm/build-kernel.sh)
-#     the benchmark kernel: Debian's linux-source-6.12 with
+#  0. builds (once; cached like the test kernel by tests/vm/host/build-kernel.sh)
+#     the benchmark kernel: Debian's linux-source-6.12 (the version of
+#     debug-6.12 in tests/vm/kernels.matrix) with
 #     tests/bench/bench-kernel.config, the test kernel's options without any
 #     debug option, with CMA and dma-buf heaps (system + CMA) for the
 #     baselines; booted with a CMA area (cma=384M);
 #  1. builds carveout's modules, the benchmark modules (tests/bench/kmod,
 #     allocator core compiled in) and the static userspace tool against it;
 #  2. runs the host part (fragmentation traces, metadata: tests/bench/host);
-#  3. boots the QEMU VM of tests/vm/run-vm.sh twice: intel-iommu translating
+#  3. boots the QEMU VM of tests/vm/host/run-vm.sh twice: intel-iommu translating
 #     (all in-kernel and userspace benchmarks, idle and after fragmenting
 #     memory) and with intel_iommu=off (DMA MAP/UNMAP without translation);
 #  4. writes build/bench/report.md, results.csv and SVG plots.
 #
 # Environment:
-#   BENCH_KERNEL=bench (default) | stock: stock = the installed Debian
-#     kernel (non-debug 6.1, no dma-buf heaps or CMA: those baselines are
-#     reported n/a); BENCH_KVER picks it (default 6.1.0-56-amd64, else the
-#     newest stock kernel with headers)
+#   BENCH_KERNEL=bench (default) | stock: stock = Debian's 6.1 kernel of
+#     tests/vm/kernels.matrix (stock-6.1: non-debug, no dma-buf heaps or
+#     CMA: those baselines are reported n/a)
 #   BENCH_CMA (default 384M): the cma= size for the bench kernel; with
 #     carveout's 320 MiB per node it must fit node 1's 1 GiB
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=../vm/lib.sh
-. "$here/../vm/lib.sh"
+# shellcheck source=../vm/host/lib.sh
+. "$here/../vm/host/lib.sh"
 
 out=$build/bench
 bash "$here/install-deps.sh"
@@ -37,19 +37,19 @@ t_start=$(date +%s)
 case "${BENCH_KERNEL:-bench}" in
 bench)
 	log "bench: benchmark kernel (tests/bench/bench-kernel.config; a cold build takes 10-20 min)"
-	kdir=$(bash "$top/tests/vm/build-kernel.sh" "$here/bench-kernel.config")
+	matrix_load debug-6.12
+	kdir=$(bash "$top/tests/vm/host/build-kernel.sh" "$m_package" "$m_version" \
+		"$here/bench-kernel.config")
 	kernel=$kdir/arch/x86/boot/bzImage
 	kver=$(cat "$kdir/include/config/kernel.release")
 	kdesc="$kver built from Debian's linux-source-6.12 with tests/bench/bench-kernel.config (non-debug; CMA, dma-buf heaps), booted with cma=${BENCH_CMA:-384M}"
 	vm_extra="cma=${BENCH_CMA:-384M}"
 	;;
 stock)
-	kver=${BENCH_KVER:-6.1.0-56-amd64}
-	if [ ! -f "/boot/vmlinuz-$kver" ] || [ ! -e "/lib/modules/$kver/build/Makefile" ]; then
-		kver=$(stock_kver) || { echo "bench: no stock kernel with headers" >&2; exit 1; }
-	fi
-	kdir=/lib/modules/$kver/build
-	kernel=/boot/vmlinuz-$kver
+	kernel_prepare stock-6.1
+	kver=$k_kver
+	kdir=$k_kdir
+	kernel=$k_image
 	kdesc="$kver (stock Debian, non-debug; no dma-buf heaps, no CMA)"
 	vm_extra=""
 	;;
@@ -60,7 +60,7 @@ stock)
 esac
 
 log "bench: building carveout for $kver"
-build_modules bench/carveout "$kdir"
+build_modules bench/carveout "$kdir" host
 co=$build/bench/carveout
 
 log "bench: building the benchmark modules"
@@ -108,7 +108,7 @@ reps=${COBENCH_REPS:-7}
 run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
 	local name=$1 tmo=$2 extra=$3
 	log "bench: VM '$name' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $out/vm-$name/console.log)"
-	bash "$top/tests/vm/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
+	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
 		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps $extra" || true
 	if ! grep -q '^END' "$out/vm-$name/results.tap" 2>/dev/null; then
 		echo "bench: VM '$name' did not finish; last console lines:" >&2

@@ -26,6 +26,7 @@
 #include <linux/scatterlist.h>
 #include <linux/uaccess.h>
 
+#include "co_compat.h"
 #include "co_edu.h"
 
 /**
@@ -203,4 +204,4 @@ module_pci_driver(co_edu_driver);
 
 MODULE_DESCRIPTION("carveout test driver for QEMU's edu device");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(DMA_BUF);
+CO_IMPORT_NS(DMA_BUF);

@@ -221,15 +221,24 @@ static void co_buffer_dma_map_kill(struct kunit *test)
 
 static noinline void co_buffer_kapi_caller(struct kunit *test)
 {
+	struct co_file *f = co_test_file(test);
 	struct carveout_kbuf *kb;
 	struct co_buffer *buf;
+	s64 user_before, kernel_before;
 	u8 *p;
 
+	/* In-kernel buffers are charged to an account of their own. */
+	KUNIT_EXPECT_PTR_NE(test, f->user, co_kernel_client->user);
+	user_before = atomic64_read(&f->user->bytes);
+	kernel_before = atomic64_read(&co_kernel_client->user->bytes);
 	kb = carveout_kbuf_alloc(300, 0, co_some_node(), CARVEOUT_POLICY_STRICT,
 				 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kb));
 	buf = (struct co_buffer *)kb;
 	KUNIT_EXPECT_PTR_EQ(test, buf->owner, co_kernel_client);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->user->bytes), user_before);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&co_kernel_client->user->bytes),
+			kernel_before + (s64)PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, carveout_kbuf_nid(kb), co_some_node());
 	/* In-kernel buffers are whole pages. */
 	KUNIT_EXPECT_EQ(test, carveout_kbuf_size(kb), (size_t)PAGE_SIZE);
@@ -243,6 +252,7 @@ static noinline void co_buffer_kapi_caller(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf->caller_sym,
 					   "co_buffer_kapi_caller"));
 	carveout_kbuf_free(kb);
+	co_file_put(f);
 
 	kb = carveout_kbuf_alloc(0, 0, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(kb), -EINVAL);

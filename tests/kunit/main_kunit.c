@@ -6,6 +6,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 
+#include "co_compat.h"
 #include "co_kunit.h"
 
 kunit_test_suites(&carveout_buddy_suite, &carveout_slab_suite,
@@ -14,4 +15,4 @@ kunit_test_suites(&carveout_buddy_suite, &carveout_slab_suite,
 
 MODULE_DESCRIPTION("KUnit tests for carveout");
 MODULE_LICENSE("GPL");
-MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+CO_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

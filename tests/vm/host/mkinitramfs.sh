@@ -16,7 +16,8 @@ mods=$2
 user=$3
 shift 3
 here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
+top=$(cd "$here/../../.." && pwd)
+guest=$top/tests/vm/guest
 
 mkdir -p "$(dirname "$out")"
 root=$(mktemp -d)
@@ -25,8 +26,8 @@ trap 'rm -rf "$root"' EXIT
 chmod 755 "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout/tests}
 cp /bin/busybox "$root/bin/busybox"
-install -m 0755 "$here/init" "$root/init"
-install -m 0755 "$here/runner.sh" "$here/demo-vm.sh" "$root/lib/carveout/"
+install -m 0755 "$guest/init" "$root/init"
+install -m 0755 "$guest/runner.sh" "$guest/demo-vm.sh" "$root/lib/carveout/"
 mv "$root/lib/carveout/demo-vm.sh" "$root/lib/carveout/demo.sh"
 cp "$mods"/*.ko "$root/lib/carveout/"
 for f in "$user"/*; do

@@ -6,7 +6,7 @@
 #   expected.sh kunit   the KUnit suite names (tests/kunit/*_kunit.c)
 #   expected.sh user    the userspace test programs (tests/user/test_*.c)
 set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/../../.." && pwd)
 case "${1:-}" in
 kunit)
 	sed -n 's/^[[:space:]]*\.name = "\(carveout_[a-z0-9_]*\)",.*/\1/p' \

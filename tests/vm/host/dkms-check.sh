@@ -2,17 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Prove the DKMS packaging: dkms add, build and install carveout against
-# the stock Debian kernel headers from a copy of the tree, check the
+# a stock Debian kernel's headers from a copy of what a DKMS package ships
+# (Kbuild, Makefile, dkms.conf, module/, uapi/: no tests), check the
 # installed module, then remove it again.  Needs root and Debian's dkms.
+# With a USERLAND other than host (tests/vm/host/userland.sh), the whole
+# check runs inside that userland, against the headers unpacked there.
 #
-# Usage: dkms-check.sh KVER
+# Usage: dkms-check.sh KVER [USERLAND]
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 kver=$1
+userland=${2:-host}
+if [ "$userland" != host ]; then
+	mkdir -p "$build"
+	exec bash "$top/tests/vm/host/userland.sh" "$userland" run "$top" \
+		"$build" -- bash "$top/tests/vm/host/dkms-check.sh" "$kver"
+fi
 ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
 src=/usr/src/carveout-$ver
-logf=$build/dkms.log
+logf=$build/dkms-$kver.log
 
 cleanup() {
 	dkms remove "carveout/$ver" --all >/dev/null 2>&1 || true

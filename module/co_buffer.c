@@ -253,7 +253,7 @@ static void co_buffer_hold(struct co_buffer *buf)
 		__module_get(THIS_MODULE);
 	list_add_tail(&buf->held_link, &co_held_list);
 	co_held_delay = CO_HELD_MIN_DELAY;
-	mod_delayed_work(system_wq, &co_held_work, co_held_delay);
+	mod_delayed_work(system_long_wq, &co_held_work, co_held_delay);
 	mutex_unlock(&co_held_lock);
 	pr_debug("holding %llu bytes at %pa: pages still referenced\n",
 		 buf->granted, &buf->phys);
@@ -280,7 +280,8 @@ static void co_held_scan(struct work_struct *work)
 		if (list_empty(&done))
 			co_held_delay = min_t(unsigned long, co_held_delay * 2,
 					      CO_HELD_MAX_DELAY);
-		schedule_delayed_work(&co_held_work, co_held_delay);
+		queue_delayed_work(system_long_wq, &co_held_work,
+				   co_held_delay);
 	}
 	mutex_unlock(&co_held_lock);
 

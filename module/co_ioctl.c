@@ -393,8 +393,8 @@ static int co_cmd_export(struct co_ucmd *uc)
 	struct co_buffer *buf;
 	int ret, fd;
 
-	if ((e->flags & ~(O_CLOEXEC | O_ACCMODE)) ||
-	    (e->flags & O_ACCMODE) == O_ACCMODE || e->fd)
+	/* O_RDONLY (0) or O_RDWR, and O_CLOEXEC: nothing else. */
+	if ((e->flags & ~CARVEOUT_EXPORT_FLAGS) || e->fd)
 		return -EINVAL;
 	buf = co_file_lookup(uc->f, e->handle);
 	if (!buf)

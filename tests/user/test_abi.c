@@ -12,7 +12,8 @@
  *  - the size field is never modified; unknown command numbers (and the
  *    size-encoded numbers of the 0.1 ABI) get ENOTTY.
  *
- * Then the commands of the new ABI: INFO's file_bytes/user_bytes follow
+ * Every flag bit a command does not define gets EINVAL (EXPORT: O_WRONLY
+ * too).  Then the commands of the new ABI: INFO's file_bytes/user_bytes follow
  * what each file and the user hold; a FREEMAP cursor walk with a small
  * batch covers every free page of an idle region exactly once, in address
  * order, and agrees with STATS (free bytes and blocks per order); SLABINFO
@@ -493,6 +494,75 @@ static void test_info_min(void)
 	       "INFO at 72 bytes: the first version's fields, bytes 72.. untouched");
 }
 
+/* Flag bits each command accepts besides those its valid argument sets. */
+static uint32_t allowed_flags(const struct cmd_case *c)
+{
+	if (c->cmd == CARVEOUT_IOC_ALLOC)
+		return CARVEOUT_ALLOC_FLAGS;
+	if (c->cmd == CARVEOUT_IOC_EXPORT)
+		return CARVEOUT_EXPORT_FLAGS;
+	return 0;
+}
+
+/*
+ * Every flag bit a command does not define gets EINVAL and changes nothing,
+ * for every command (the header's rule); EXPORT takes O_RDWR and O_CLOEXEC
+ * only, so O_WRONLY is refused too.
+ */
+static void test_flags_sweep(const struct cmd_case *c)
+{
+	unsigned char arg[RAW_LEN];
+	uint32_t bit, valid, *flags = (uint32_t *)(arg + 4);
+	int bad = 0, tried = 0, rc, err;
+
+	if (c->needs_edu && !env.has_edu) {
+		tap_skip("no edu device", "%s: unknown flag bits", c->name);
+		return;
+	}
+	for (bit = 1; bit; bit <<= 1) {
+		memset(arg, 0, sizeof(arg));
+		*(uint32_t *)arg = c->ksize;
+		if (c->prep(arg))
+			break;
+		valid = *flags | allowed_flags(c);
+		if (valid & bit) {
+			c->release(arg, 0);
+			continue;
+		}
+		*flags |= bit;
+		rc = ioctl(env.fd, c->cmd, arg);
+		err = errno;
+		c->release(arg, rc == 0);
+		tried++;
+		if (rc == 0 || err != EINVAL) {
+			tap_diag("%s: flags bit %#x: rc %d (%s)", c->name, bit, rc,
+				 rc ? strerror(err) : "accepted");
+			bad++;
+		}
+	}
+	tap_ok(tried > 0 && !bad, "%s: %d unknown flag bits each get EINVAL",
+	       c->name, tried);
+}
+
+static void test_export_wronly(void)
+{
+	struct carveout_export x;
+	int rc, err;
+
+	memset(&x, 0, sizeof(x));
+	x.size = sizeof(x);
+	if (prep_export(&x)) {
+		tap_ok(0, "EXPORT O_WRONLY: no buffer to export");
+		return;
+	}
+	x.flags = O_WRONLY | O_CLOEXEC;
+	rc = ioctl(env.fd, CARVEOUT_IOC_EXPORT, &x);
+	err = errno;
+	release_export(&x, rc == 0);
+	tap_ok(rc == -1 && err == EINVAL,
+	       "EXPORT with O_WRONLY (the header allows O_RDWR | O_CLOEXEC): EINVAL");
+}
+
 static void test_unknown_commands(void)
 {
 	static const struct {
@@ -919,6 +989,9 @@ int main(void)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		test_sizes(&cases[i]);
 	test_info_min();
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		test_flags_sweep(&cases[i]);
+	test_export_wronly();
 	test_unknown_commands();
 	test_info_bytes();
 	test_freemap_errors(nodes, nr);

@@ -9,6 +9,11 @@
 #   make check-all        the same on every kernel of the matrix
 #   make vm-shell         interactive shell in the test VM with carveout loaded
 #   make install          modules_install + userspace install
+#   make userspace        libcarveout, carveoutctl (userspace/build)
+#   make userspace-install  only the library, headers, carveoutctl, man page
+#   make user-tests       the VM's userspace tests, static, in build/user-tests
+#   make version          print the version (dkms.conf's PACKAGE_VERSION, the
+#                         one place it is written)
 #   make dkms-install     register, build and install through DKMS
 #   make bench            benchmarks against the kernel's allocators, in the VM
 #   make harness          allocator core tests on the host (ASan/UBSan)
@@ -17,11 +22,13 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr/local
-VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DESTDIR ?=
+# The one version of module, library, tool, pkg-config file and DKMS.
+VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
 
-.PHONY: all modules modules_install userspace install dkms-install \
-	dkms-uninstall clean check check-all demo vm-shell bench harness fuzz \
-	hbench
+.PHONY: all modules modules_install userspace userspace-install user-tests \
+	install version dkms-install dkms-uninstall clean check check-all demo \
+	vm-shell bench harness fuzz hbench
 
 all: modules
 
@@ -35,8 +42,16 @@ modules_install: modules
 userspace:
 	$(MAKE) -C userspace
 
-install: modules_install userspace
-	$(MAKE) -C userspace install PREFIX=$(PREFIX)
+userspace-install: userspace
+	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+install: modules_install userspace-install
+
+user-tests:
+	$(MAKE) -C tests/user O=$(CURDIR)/build/user-tests static
+
+version:
+	@echo $(VERSION)
 
 dkms-install:
 	rm -rf /usr/src/carveout-$(VERSION)
@@ -54,6 +69,7 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	-$(MAKE) -C tests/harness clean
 	-$(MAKE) -C userspace clean
+	-$(MAKE) -C tests/user clean
 	rm -rf build
 
 check:

@@ -18,11 +18,30 @@
  *   in-kernel user hold one.  Its memory goes back to the allocator when
  *   the last reference goes.
  *
- * Lock order (outermost first):
- *   co_file.lock -> co_buffer.lock -> co_buffers_lock
- *   co_files_lock is taken alone.
- *   The allocator core's locks (co_buddy.lock, slab locks) are innermost
- *   and never held across calls out of the core.
+ * Locks, declared here and in the allocator core.  What each protects:
+ *
+ *   co_files_lock (co_owner.c)    co_files, the list of owners
+ *   co_buffers_lock (co_buffer.c) co_buffers, the list of live buffers
+ *   co_file.lock                  creation of a file's per-node slab sets
+ *   co_buffer.lock                a buffer's DMA mappings, dma-buf
+ *                                 attachments, dead flag and mmap count
+ *   xarray locks                  co_file.handles, the per-user accounts
+ *                                 and the call-site names; each alone
+ *   co_buddy.lock, slab locks     the allocator core: see struct co_buddy
+ *                                 in co_buddy.h and co_slab_priv.h
+ *
+ * Lock order (outermost first), as the code nests them:
+ *
+ *   mmap_lock -> co_buffer.lock              (mmap counts a mapping)
+ *   co_buffers_lock -> co_buffer.lock        (debugfs lists mappings)
+ *   co_files_lock -> slab locks              (debugfs and SLABINFO read
+ *                                             slab statistics)
+ *   co_file.lock -> slab and buddy locks     (a slab set is created)
+ *   co_buffer.lock -> the DMA API            (map, unmap, sync)
+ *
+ * co_buffers_lock and co_files_lock are never held together, and no
+ * module lock is taken inside a core lock or an xarray lock.  A buffer's
+ * last reference is dropped with none of these locks held.
  */
 #ifndef _CARVEOUT_H
 #define _CARVEOUT_H
@@ -31,6 +50,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/scatterlist.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/types.h>
@@ -114,8 +134,10 @@ struct co_node {
 /**
  * struct co_file - state of one open file (or one in-kernel client)
  * @ref: the open file and each buffer allocated through it
- * @lock: protects @handles and the creation of @slab sets
- * @handles: handle -> struct co_buffer; each entry holds a buffer reference
+ * @lock: serialises the creation of @slab sets
+ * @handles: handle -> struct co_buffer, under the xarray's own lock; each
+ *	entry holds a buffer reference; handles are allocated cyclically
+ * @next_handle: cursor of the cyclic handle allocation
  * @slab: per node, this file's private slab caches (created on first use)
  * @bytes: granted bytes of live buffers charged to this file
  * @user: the owner's per-user account
@@ -126,8 +148,9 @@ struct co_node {
  */
 struct co_file {
 	struct kref ref;
-	struct mutex lock;	/* handles and slab set creation */
+	struct mutex lock;	/* slab set creation */
 	struct xarray handles;
+	u32 next_handle;
 	struct co_slab_set **slab;
 	atomic64_t bytes;
 	struct co_user *user;
@@ -162,6 +185,22 @@ struct co_dma_map {
 };
 
 /**
+ * struct co_dmabuf_att - one importer's view of an exported buffer
+ * @link: entry in co_buffer.attachments
+ * @dev: the importing device
+ * @sgt: the buffer as a table of contiguous chunks
+ * @mapped: @sgt is DMA-mapped for @dev
+ * @dir: direction of that mapping
+ */
+struct co_dmabuf_att {
+	struct list_head link;
+	struct device *dev;
+	struct sg_table sgt;
+	bool mapped;
+	enum dma_data_direction dir;
+};
+
+/**
  * struct co_buffer - one contiguous buffer
  * @ref: handle, mmaps, dma-bufs and in-kernel users
  * @owner: the file (or in-kernel client) that allocated it; holds a ref
@@ -176,8 +215,8 @@ struct co_dma_map {
  * @pid: tgid of the allocating task
  * @comm: its command name
  * @caller: allocation call site for in-kernel users, else NULL
- * @caller_sym: @caller as "symbol+off/size [module]" (co_callsite_name()),
- *	so it can be shown after the calling module is gone
+ * @caller_sym: @caller as "symbol+off/size [module]", given by the
+ *	in-kernel API, so it can be shown after the calling module is gone
  * @lock: protects @maps, @attachments, @dead, @nr_mmaps
  * @maps: streaming DMA mappings made through MAP (struct co_dma_map)
  * @attachments: dma-buf attachments (struct co_dmabuf_att)
@@ -217,6 +256,7 @@ struct co_buffer {
  * @flags: CARVEOUT_ALLOC_*
  * @dev: device for the DEVICE policy, or NULL
  * @caller: call site, for in-kernel users
+ * @caller_sym: its name, a string that lives until unload (or NULL)
  */
 struct co_alloc_req {
 	u64 size;
@@ -226,6 +266,7 @@ struct co_alloc_req {
 	u32 flags;
 	struct device *dev;
 	void *caller;
+	const char *caller_sym;
 };
 
 /* co_fault.c: fault injection at the module's allocation points. */
@@ -259,59 +300,153 @@ static inline void *co_kcalloc(size_t n, size_t size, gfp_t gfp)
 	return co_should_fail(n * size) ? NULL : kcalloc(n, size, gfp);
 }
 
-/* co_region.c */
+/* co_region.c: the regions, and the one way to walk and measure them */
 extern struct co_node *co_nodes[MAX_NUMNODES];
 extern unsigned int co_nr_nodes;
 int co_regions_init(void);
 void co_regions_exit(void);
-u64 co_node_free_bytes(struct co_node *cn);
-u64 co_node_largest_free(struct co_node *cn);
 int co_parse_size(const char *s, u64 *bytes);
 int co_parse_node_sizes(const char *s, u64 *sizes, unsigned int nr);
+struct co_node *co_node_next(struct co_node *cn);
+struct co_node *co_node_find(unsigned int nid);
 
-/* co_buffer.c */
-extern struct list_head co_buffers;
-extern struct mutex co_buffers_lock;
+/* Every node with a region, by increasing node id. */
+#define co_for_each_node(cn) \
+	for ((cn) = co_node_next(NULL); (cn); (cn) = co_node_next(cn))
+
+/* Every piece of @cn's region, by increasing address. */
+#define co_for_each_piece(cn, p) \
+	for ((p) = (cn)->pieces; (p) < (cn)->pieces + (cn)->nr_pieces; (p)++)
+
+/* Orders reported per node: as many as struct carveout_stats carries. */
+#define CO_STATS_ORDERS		40
+
+/**
+ * struct co_node_stats - a snapshot of one node's region
+ * @region_bytes: bytes reserved
+ * @free_bytes: bytes not handed out
+ * @largest_free: bytes in the largest free block
+ * @largest_piece: bytes in the largest piece
+ * @nr_orders: orders with an entry in @free_blocks
+ * @free_blocks: free blocks per order, over all pieces
+ */
+struct co_node_stats {
+	u64 region_bytes;
+	u64 free_bytes;
+	u64 largest_free;
+	u64 largest_piece;
+	unsigned int nr_orders;
+	u64 free_blocks[CO_STATS_ORDERS];
+};
+
+typedef void (*co_piece_stats_fn)(struct co_piece *p, unsigned int index,
+				  const struct co_buddy_stats *st, void *priv);
+int co_node_walk_pieces(struct co_node *cn, co_piece_stats_fn fn, void *priv);
+int co_node_get_stats(struct co_node *cn, struct co_node_stats *st);
+u64 co_node_free_bytes(struct co_node *cn);
+u64 co_regions_largest_piece(void);
+int co_piece_walk_free(struct co_piece *p, unsigned long from,
+		       co_buddy_walk_fn fn, void *priv);
+
+/* co_owner.c: owners (open files, the kernel client), users and limits */
 extern struct list_head co_files;
 extern struct mutex co_files_lock;
 extern unsigned long co_file_limit;
 extern unsigned long co_user_limit;
 struct co_file *co_file_create(void);
+struct co_file *co_kernel_client_create(void);
 void co_file_put(struct co_file *f);
-struct co_buffer *co_buffer_alloc(struct co_file *f,
-				  const struct co_alloc_req *req);
-void co_buffer_get(struct co_buffer *buf);
-void co_buffer_put(struct co_buffer *buf);
-void co_buffer_kill(struct co_buffer *buf);
-int co_buffer_map(struct co_buffer *buf, struct device *dev,
-		  enum dma_data_direction dir, dma_addr_t *addr);
-int co_buffer_unmap(struct co_buffer *buf, struct device *dev,
-		    dma_addr_t addr);
-int co_buffer_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
-		   u64 len, dma_addr_t addr, enum dma_data_direction dir);
-int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
-		   unsigned long pgoff);
-struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
-struct device *co_find_device(const char *name);
-int co_pick_nodes(const struct co_alloc_req *req, int *order, int max);
+struct co_slab_set *co_file_slab(struct co_file *f, struct co_node *cn);
+struct co_buffer *co_file_lookup(struct co_file *f, u32 handle);
+bool co_charge(struct co_file *f, u64 bytes);
+void co_uncharge(struct co_file *f, u64 bytes);
 void co_users_exit(void);
 
-/* co_dev.c */
+/* co_dma.c: streaming DMA for devices named by userspace */
+struct device *co_find_device(const char *name);
+bool co_dev_translated(struct device *dev);
+bool co_dma_has_writer(struct co_buffer *buf);
+void co_dma_unmap_all(struct co_buffer *buf);
+int co_dma_map(struct co_buffer *buf, struct device *dev,
+	       enum dma_data_direction dir, dma_addr_t *addr);
+int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr);
+int co_dma_sync(struct co_buffer *buf, bool for_cpu, u64 offset, u64 len,
+		dma_addr_t addr, enum dma_data_direction dir);
+
+/* co_place.c: which node and which memory a request gets */
+int co_pick_nodes(const struct co_alloc_req *req, int *order, int max);
+bool co_use_slab(const struct co_alloc_req *req);
+int co_place(struct co_file *f, struct co_buffer *buf,
+	     const struct co_alloc_req *req, unsigned long limit_pfn);
+void co_place_release(struct co_buffer *buf);
+
+/* co_buffer.c: a buffer's life, from zeroed memory to its last reference */
+extern struct list_head co_buffers;
+extern struct mutex co_buffers_lock;
+struct co_buffer *co_buffer_alloc(struct co_file *f,
+				  const struct co_alloc_req *req);
+void co_buffer_put(struct co_buffer *buf);
+void co_buffer_kill(struct co_buffer *buf);
+
+/**
+ * co_buffer_get() - take a reference to a buffer
+ * @buf: the buffer; the caller already holds a reference or the lock of a
+ *	table that does
+ */
+static inline void co_buffer_get(struct co_buffer *buf)
+{
+	kref_get(&buf->ref);
+}
+
+/* The page holding a physical address of a region. */
+static inline struct page *co_phys_page(phys_addr_t phys)
+{
+	return pfn_to_page(PHYS_PFN(phys));
+}
+
+/* co_mmap.c: user mappings of buffers */
+unsigned long co_buffer_span(const struct co_buffer *buf);
+int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
+		   unsigned long pgoff);
+int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma);
+
+/* co_dmabuf.c: the dma-buf exporter */
+struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
+
+/**
+ * struct co_ucmd - one ioctl call
+ * @f: the caller's owner state
+ * @uarg: the caller's argument
+ * @cmd: the kernel's copy of it, @ksize bytes
+ * @usize: the size the caller gave
+ * @ksize: the size the kernel knows
+ */
+struct co_ucmd {
+	struct co_file *f;
+	void __user *uarg;
+	void *cmd;
+	u32 usize;
+	u32 ksize;
+};
+
+/* co_ioctl.c: the ioctl dispatcher and its commands */
+long co_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+#if IS_ENABLED(CONFIG_KUNIT)
+int co_ucmd_copy_in(struct co_ucmd *uc, u32 min_size, u32 ksize);
+int co_ucmd_respond(struct co_ucmd *uc);
+#endif
+
+/* co_dev.c: /dev/carveout */
 int co_dev_init(void);
 void co_dev_exit(void);
 
-/* co_kapi.c */
+/* co_kapi.c: the in-kernel API */
 extern struct co_file *co_kernel_client;
 int co_kapi_init(void);
-const char *co_callsite_name(void *caller);
 void co_kapi_exit(void);
 
 /* co_debugfs.c */
 void co_debugfs_init(void);
 void co_debugfs_exit(void);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-int co_copy_arg_from_user(void *dst, size_t ksize, const void __user *uarg);
-#endif
 
 #endif /* _CARVEOUT_H */

@@ -4,7 +4,10 @@
  *
  * The arena is "nr_pages pages starting at start_pfn"; the allocator never
  * touches the pages themselves, all metadata lives in kvcalloc()ed bitmaps.
- * See co_buddy.c for the design note and the lock order.
+ * The design note is in co_buddy.c (setup, alloc, free); co_buddy_stats.c
+ * holds the queries, statistics and free-block walks, co_buddy_check.c the
+ * consistency checker.  The arena lock is documented with struct co_buddy
+ * below.
  */
 #ifndef _CARVEOUT_CO_BUDDY_H
 #define _CARVEOUT_CO_BUDDY_H
@@ -30,7 +33,8 @@
  *	block of this order starts there); bit i of @map[l + 1] is set iff word
  *	i of @map[l] is non-zero.
  *
- * All fields are protected by &co_buddy.lock.
+ * @nr_free and the bitmap words are protected by &co_buddy.lock; @base,
+ * @nbits, @levels and the @map pointers are constant.
  */
 struct co_buddy_area {
 	unsigned long nr_free;
@@ -42,8 +46,25 @@ struct co_buddy_area {
 
 /**
  * struct co_buddy - one arena
- * @lock: protects every field below except the constant geometry
- *	(@start_pfn, @end_pfn, @nr_pages, @max_order, the bitmap pointers).
+ * @lock: the arena lock (spinlock_t).  Protects the contents of @area
+ *	(free bitmaps, per-order counts), @inuse, @head and the counters
+ *	@free_pages .. @nr_invalid.  The geometry (@start_pfn, @end_pfn,
+ *	@nr_pages, @max_order, @meta_bytes and the bitmap pointers) is
+ *	constant between co_buddy_init() and co_buddy_destroy() and read
+ *	without it.
+ *
+ *	Every co_buddy_*() function that reads or changes protected state
+ *	takes and releases the lock itself; it is never held when one returns.
+ *	The __co_buddy_*() helpers run with it held and assert that with
+ *	lockdep_assert_held().  It is a plain spin_lock(): the allocator runs
+ *	in process context and never from interrupts.
+ *
+ *	Lock order: the innermost lock of carveout.  Callers may hold their
+ *	own locks, mutexes included (the slab layer calls in with
+ *	&co_slab_class.lock held, see co_slab_priv.h), but never the lock of
+ *	another arena.  Nothing runs under it except the co_buddy_walk_fn
+ *	callback of co_buddy_walk_free(), which must not sleep and must not
+ *	call into the same arena.
  * @start_pfn: first PFN of the arena (constant).
  * @end_pfn: first PFN after the arena (constant).
  * @nr_pages: @end_pfn - @start_pfn (constant).
@@ -124,7 +145,8 @@ struct co_buddy_stats {
 
 /*
  * Callback of co_buddy_walk_free(): one free block of 2^@order pages at
- * @pfn.  Return 0 to continue the walk, anything else stops it.
+ * @pfn.  Return 0 to continue the walk, anything else stops it.  Runs with
+ * &co_buddy.lock held: must not sleep or call into the arena.
  */
 typedef int (*co_buddy_walk_fn)(unsigned long pfn, unsigned int order,
 				void *priv);

@@ -17,8 +17,7 @@
  * All files are read-only for root.  debugfs is best effort: failures to
  * create files are ignored.
  *
- * Lock order: co_files_lock or co_buffers_lock, then co_buffer.lock;
- * never both list locks at once.
+ * Locks: see carveout.h.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -36,33 +35,40 @@ static struct dentry *co_debugfs_root;
 
 static const char *const co_mode_names[] = { "cached", "wc", "uncached", "?" };
 
+static void co_summary_node(struct seq_file *m, struct co_node *cn,
+			    const struct co_node_stats *st)
+{
+	seq_printf(m, "%4d  %6u  %10llu  %10llu  %10llu  %7lld  %12lld  %10lld\n",
+		   cn->nid, cn->nr_pieces, st->region_bytes >> 10,
+		   st->free_bytes >> 10, st->largest_free >> 10,
+		   atomic64_read(&cn->nr_buffers),
+		   atomic64_read(&cn->requested) >> 10,
+		   atomic64_read(&cn->granted) >> 10);
+}
+
 static int co_summary_show(struct seq_file *m, void *v)
 {
+	struct co_node_stats *st;
 	u64 total = 0, free = 0;
-	int nid;
+	struct co_node *cn;
 
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
 	seq_printf(m, "page_size:   %lu\n", PAGE_SIZE);
 	seq_printf(m, "slab_max:    %zu\n", co_slab_max_size());
 	seq_printf(m, "file_limit:  %lu\n", co_file_limit);
 	seq_printf(m, "user_limit:  %lu\n", co_user_limit);
 	seq_printf(m, "nodes:       %u\n", co_nr_nodes);
 	seq_puts(m, "node  pieces   region_kB     free_kB  largest_kB  buffers  requested_kB  granted_kB\n");
-	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct co_node *cn = co_nodes[nid];
-		u64 f;
-
-		if (!cn)
-			continue;
-		f = co_node_free_bytes(cn);
-		total += cn->bytes;
-		free += f;
-		seq_printf(m, "%4d  %6u  %10llu  %10llu  %10llu  %7lld  %12lld  %10lld\n",
-			   nid, cn->nr_pieces, cn->bytes >> 10, f >> 10,
-			   co_node_largest_free(cn) >> 10,
-			   atomic64_read(&cn->nr_buffers),
-			   atomic64_read(&cn->requested) >> 10,
-			   atomic64_read(&cn->granted) >> 10);
+	co_for_each_node(cn) {
+		if (co_node_get_stats(cn, st))
+			break;
+		total += st->region_bytes;
+		free += st->free_bytes;
+		co_summary_node(m, cn, st);
 	}
+	kfree(st);
 	seq_printf(m, "total_kB:    %llu\nfree_kB:     %llu\n", total >> 10,
 		   free >> 10);
 	return 0;
@@ -137,33 +143,13 @@ static int co_callers_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_callers);
 
-/* Calls @fn with a stats snapshot of each piece of the file's node. */
-static int co_show_pieces(struct seq_file *m,
-			  void (*fn)(struct seq_file *m, struct co_node *cn,
-				     unsigned int piece,
-				     const struct co_buddy_stats *st))
+static void co_buddyinfo_piece(struct co_piece *p, unsigned int i,
+			       const struct co_buddy_stats *st, void *priv)
 {
-	struct co_node *cn = m->private;
-	struct co_buddy_stats *st;
-	unsigned int i;
-
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return -ENOMEM;
-	for (i = 0; i < cn->nr_pieces; i++) {
-		co_buddy_get_stats(&cn->pieces[i].buddy, st);
-		fn(m, cn, i, st);
-	}
-	kfree(st);
-	return 0;
-}
-
-static void co_buddyinfo_piece(struct seq_file *m, struct co_node *cn,
-			       unsigned int i, const struct co_buddy_stats *st)
-{
+	struct seq_file *m = priv;
 	unsigned int o;
 
-	seq_printf(m, "Node %d, piece %u, pfn %#lx+%lu ", cn->nid, i,
+	seq_printf(m, "Node %d, piece %u, pfn %#lx+%lu ", p->node->nid, i,
 		   st->start_pfn, st->nr_pages);
 	for (o = 0; o <= st->max_order; o++)
 		seq_printf(m, " %6lu", st->nr_free[o]);
@@ -172,7 +158,7 @@ static void co_buddyinfo_piece(struct seq_file *m, struct co_node *cn,
 
 static int co_buddyinfo_show(struct seq_file *m, void *v)
 {
-	return co_show_pieces(m, co_buddyinfo_piece);
+	return co_node_walk_pieces(m->private, co_buddyinfo_piece, m);
 }
 
 DEFINE_SHOW_ATTRIBUTE(co_buddyinfo);
@@ -187,18 +173,18 @@ static int co_freemap_one(unsigned long pfn, unsigned int order, void *priv)
 static int co_freemap_show(struct seq_file *m, void *v)
 {
 	struct co_node *cn = m->private;
-	unsigned int i;
+	struct co_piece *p;
 
-	for (i = 0; i < cn->nr_pieces; i++)
-		co_buddy_walk_free(&cn->pieces[i].buddy, co_freemap_one, m);
+	co_for_each_piece(cn, p)
+		co_piece_walk_free(p, p->start_pfn, co_freemap_one, m);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(co_freemap);
 
-static void co_fragmentation_piece(struct seq_file *m, struct co_node *cn,
-				   unsigned int i,
-				   const struct co_buddy_stats *st)
+static void co_fragmentation_piece(struct co_piece *p, unsigned int i,
+				   const struct co_buddy_stats *st, void *priv)
 {
+	struct seq_file *m = priv;
 	unsigned int o;
 
 	seq_printf(m, "piece %u: pfn %#lx+%lu free_pages %lu largest_free_pages %lu allocs %lu requested %llu granted %llu alloc_ok %llu free_ok %llu fail %llu invalid %llu metadata %zu\n",
@@ -218,7 +204,7 @@ static int co_fragmentation_show(struct seq_file *m, void *v)
 	struct co_node *cn = m->private;
 	int ret;
 
-	ret = co_show_pieces(m, co_fragmentation_piece);
+	ret = co_node_walk_pieces(cn, co_fragmentation_piece, m);
 	if (!ret)
 		seq_printf(m, "node requested %lld granted %lld\n",
 			   atomic64_read(&cn->requested),
@@ -280,8 +266,8 @@ DEFINE_SHOW_ATTRIBUTE(co_slabinfo);
  */
 void co_debugfs_init(void)
 {
+	struct co_node *cn;
 	char name[16];
-	int nid;
 
 	co_debugfs_root = debugfs_create_dir("carveout", NULL);
 	debugfs_create_file("summary", 0400, co_debugfs_root, NULL,
@@ -291,12 +277,8 @@ void co_debugfs_init(void)
 	debugfs_create_file("callers", 0400, co_debugfs_root, NULL,
 			    &co_callers_fops);
 	co_fault_debugfs(co_debugfs_root);
-	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct co_node *cn = co_nodes[nid];
-
-		if (!cn)
-			continue;
-		snprintf(name, sizeof(name), "node%d", nid);
+	co_for_each_node(cn) {
+		snprintf(name, sizeof(name), "node%d", cn->nid);
 		cn->dir = debugfs_create_dir(name, co_debugfs_root);
 		debugfs_create_file("buddyinfo", 0400, cn->dir, cn,
 				    &co_buddyinfo_fops);

@@ -2,8 +2,8 @@
 /*
  * co_internal.h - kernel include list for the carveout allocator core
  *
- * co_buddy.c and co_slab.c include only this header (through co_buddy.h and
- * co_slab.h).  The userspace harness in tests/harness/ provides a header with
+ * co_buddy*.c and co_slab*.c include only this header (through co_buddy.h,
+ * co_slab.h and their _priv.h).  The userspace harness in tests/harness/ provides a header with
  * the same include guard and force-includes it first, so this list is never
  * seen there and the same .c files compile against the harness shim (the
  * mm/vma.c + tools/testing/vma/vma_internal.h pattern).

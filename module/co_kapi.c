@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * carveout: the in-kernel API (carveout_kapi.h).
+ * carveout: the in-kernel API (include/carveout/kapi.h).
  *
  * In-kernel buffers belong to one owner, the kernel client, created at
  * load and exempt from the per-file and per-user limits.  They are whole
  * pages: the client lives as long as the module, so slab caches of its own
  * would pin pages of the region for good.
  *
- * struct carveout_buf is struct co_buffer.  The caller of carveout_alloc()
- * is recorded by name, formatted once per call site and kept in an xarray
- * until unload, so debugfs can name the site even after the calling module
- * is gone, without formatting on every allocation.
+ * struct carveout_kbuf is struct co_buffer.  The caller of
+ * carveout_kbuf_alloc() is recorded by name, formatted once per call site
+ * and kept in an xarray until unload, so debugfs can name the site even
+ * after the calling module is gone, without formatting on every
+ * allocation.
  *
- * Lock order: the call-site xarray's own lock, taken alone.
+ * Locks: see carveout.h; the call-site xarray's own lock is taken alone.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -24,9 +25,10 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
-#include "carveout_kapi.h"
+#include <carveout/kapi.h>
 
 struct co_file *co_kernel_client;
+EXPORT_SYMBOL_IF_KUNIT(co_kernel_client);
 
 /*
  * Call site -> its name ("symbol+off/size [module]"), formatted once per
@@ -35,14 +37,8 @@ struct co_file *co_kernel_client;
  */
 static DEFINE_XARRAY(co_callsites);
 
-/**
- * co_callsite_name() - the name of an allocation call site
- * @caller: the return address recorded at allocation
- *
- * Context: process context.
- * Return: a string that lives until unload, or NULL without memory.
- */
-const char *co_callsite_name(void *caller)
+/* The name of a call site: a string that lives until unload, or NULL. */
+static const char *co_callsite_name(void *caller)
 {
 	char *name, *old;
 
@@ -59,15 +55,14 @@ const char *co_callsite_name(void *caller)
 	kfree(name);
 	return xa_is_err(old) ? NULL : old;
 }
-EXPORT_SYMBOL_IF_KUNIT(co_kernel_client);
 
-static inline struct co_buffer *co_buf(const struct carveout_buf *buf)
+static inline struct co_buffer *co_buf(const struct carveout_kbuf *buf)
 {
 	return (struct co_buffer *)buf;
 }
 
 /**
- * carveout_alloc() - allocate a zeroed, physically contiguous buffer
+ * carveout_kbuf_alloc() - allocate a zeroed, physically contiguous buffer
  * @size: bytes (> 0)
  * @align: alignment in bytes, 0 or a power of two
  * @nid: node for CARVEOUT_POLICY_STRICT and _PREFERRED
@@ -77,8 +72,8 @@ static inline struct co_buffer *co_buf(const struct carveout_buf *buf)
  * Context: process context, sleeps.
  * Return: the buffer, or an ERR_PTR (-EINVAL, -ENODEV, -ENOMEM).
  */
-struct carveout_buf *carveout_alloc(size_t size, size_t align, int nid,
-				    u32 policy, u32 flags)
+struct carveout_kbuf *carveout_kbuf_alloc(size_t size, size_t align, int nid,
+					  u32 policy, u32 flags)
 {
 	struct co_alloc_req req = {
 		.size = size, .align = align, .nid = nid, .policy = policy,
@@ -88,128 +83,129 @@ struct carveout_buf *carveout_alloc(size_t size, size_t align, int nid,
 	struct co_buffer *buf;
 
 	might_sleep();
+	req.caller_sym = co_callsite_name(req.caller);
 	if (!size || (align & (align - 1)) || policy == CARVEOUT_POLICY_DEVICE ||
 	    policy > CARVEOUT_POLICY_MAX || (flags & ~CARVEOUT_ALLOC_FLAGS) ||
 	    (flags & CARVEOUT_ALLOC_CACHE_MASK) == CARVEOUT_ALLOC_CACHE_MASK)
 		return ERR_PTR(-EINVAL);
 	buf = co_buffer_alloc(co_kernel_client, &req);
-	return IS_ERR(buf) ? ERR_CAST(buf) : (struct carveout_buf *)buf;
+	return IS_ERR(buf) ? ERR_CAST(buf) : (struct carveout_kbuf *)buf;
 }
-EXPORT_SYMBOL_GPL(carveout_alloc);
+EXPORT_SYMBOL_GPL(carveout_kbuf_alloc);
 
 /**
- * carveout_free() - drop the caller's buffer
- * @buf: from carveout_alloc(); its DMA mappings are removed
+ * carveout_kbuf_free() - drop the caller's buffer
+ * @buf: from carveout_kbuf_alloc(); its DMA mappings are removed
  *
  * The memory goes back once exported dma-bufs of it are gone too.
  *
  * Context: process context, sleeps.
  */
-void carveout_free(struct carveout_buf *buf)
+void carveout_kbuf_free(struct carveout_kbuf *buf)
 {
 	co_buffer_kill(co_buf(buf));
 	co_buffer_put(co_buf(buf));
 }
-EXPORT_SYMBOL_GPL(carveout_free);
+EXPORT_SYMBOL_GPL(carveout_kbuf_free);
 
 /**
- * carveout_phys() - physical address of a buffer
+ * carveout_kbuf_phys() - physical address of a buffer
  * @buf: the buffer
  *
  * Context: any.
  * Return: the physical address of its first byte.
  */
-phys_addr_t carveout_phys(const struct carveout_buf *buf)
+phys_addr_t carveout_kbuf_phys(const struct carveout_kbuf *buf)
 {
 	return co_buf(buf)->phys;
 }
-EXPORT_SYMBOL_GPL(carveout_phys);
+EXPORT_SYMBOL_GPL(carveout_kbuf_phys);
 
 /**
- * carveout_vaddr() - kernel virtual address of a buffer
+ * carveout_kbuf_vaddr() - kernel virtual address of a buffer
  * @buf: the buffer
  *
  * Context: any.
  * Return: its address in the kernel's linear mapping.
  */
-void *carveout_vaddr(const struct carveout_buf *buf)
+void *carveout_kbuf_vaddr(const struct carveout_kbuf *buf)
 {
 	return phys_to_virt(co_buf(buf)->phys);
 }
-EXPORT_SYMBOL_GPL(carveout_vaddr);
+EXPORT_SYMBOL_GPL(carveout_kbuf_vaddr);
 
 /**
- * carveout_size() - usable size of a buffer
+ * carveout_kbuf_size() - usable size of a buffer
  * @buf: the buffer
  *
  * Context: any.
  * Return: bytes reserved for it (at least what was asked for).
  */
-size_t carveout_size(const struct carveout_buf *buf)
+size_t carveout_kbuf_size(const struct carveout_kbuf *buf)
 {
 	return co_buf(buf)->granted;
 }
-EXPORT_SYMBOL_GPL(carveout_size);
+EXPORT_SYMBOL_GPL(carveout_kbuf_size);
 
 /**
- * carveout_nid() - node a buffer sits on
+ * carveout_kbuf_nid() - node a buffer sits on
  * @buf: the buffer
  *
  * Context: any.
  * Return: the NUMA node id.
  */
-int carveout_nid(const struct carveout_buf *buf)
+int carveout_kbuf_nid(const struct carveout_kbuf *buf)
 {
 	return co_buf(buf)->node->nid;
 }
-EXPORT_SYMBOL_GPL(carveout_nid);
+EXPORT_SYMBOL_GPL(carveout_kbuf_nid);
 
 /**
- * carveout_map() - map a buffer for a device (streaming DMA)
+ * carveout_kbuf_map() - map a buffer for a device (streaming DMA)
  * @buf: the buffer
  * @dev: the device
  * @dir: direction
  * @addr: the address the device uses
  *
  * Context: process context.
- * Return: 0 or a negative errno, see co_buffer_map().
+ * Return: 0 or a negative errno, see co_dma_map().
  */
-int carveout_map(struct carveout_buf *buf, struct device *dev,
-		 enum dma_data_direction dir, dma_addr_t *addr)
+int carveout_kbuf_map(struct carveout_kbuf *buf, struct device *dev,
+		      enum dma_data_direction dir, dma_addr_t *addr)
 {
-	return co_buffer_map(co_buf(buf), dev, dir, addr);
+	return co_dma_map(co_buf(buf), dev, dir, addr);
 }
-EXPORT_SYMBOL_GPL(carveout_map);
+EXPORT_SYMBOL_GPL(carveout_kbuf_map);
 
 /**
- * carveout_unmap() - remove a mapping made by carveout_map()
+ * carveout_kbuf_unmap() - remove a mapping made by carveout_kbuf_map()
  * @buf: the buffer
  * @dev: the device
- * @addr: the address carveout_map() returned
+ * @addr: the address carveout_kbuf_map() returned
  *
  * Context: process context.
  * Return: 0, or -ENOENT when there is no such mapping.
  */
-int carveout_unmap(struct carveout_buf *buf, struct device *dev,
-		   dma_addr_t addr)
+int carveout_kbuf_unmap(struct carveout_kbuf *buf, struct device *dev,
+			dma_addr_t addr)
 {
-	return co_buffer_unmap(co_buf(buf), dev, addr);
+	return co_dma_unmap(co_buf(buf), dev, addr);
 }
-EXPORT_SYMBOL_GPL(carveout_unmap);
+EXPORT_SYMBOL_GPL(carveout_kbuf_unmap);
 
 /**
- * carveout_export() - export a buffer as a dma-buf
+ * carveout_kbuf_export() - export a buffer as a dma-buf
  * @buf: the buffer; the dma-buf keeps it alive
  * @flags: O_RDWR / O_CLOEXEC for the dma-buf's file
  *
  * Context: process context.
  * Return: the dma-buf, or an ERR_PTR.
  */
-struct dma_buf *carveout_export(struct carveout_buf *buf, int flags)
+struct dma_buf *carveout_kbuf_export(struct carveout_kbuf *buf, int flags)
 {
 	return co_buffer_export(co_buf(buf), flags);
 }
-EXPORT_SYMBOL_GPL(carveout_export);
+EXPORT_SYMBOL_GPL(carveout_kbuf_export);
 
 /**
  * co_kapi_init() - create the kernel client
@@ -219,13 +215,8 @@ EXPORT_SYMBOL_GPL(carveout_export);
  */
 int co_kapi_init(void)
 {
-	co_kernel_client = co_file_create();
-	if (!co_kernel_client)
-		return -ENOMEM;
-	co_kernel_client->kernel = true;
-	co_kernel_client->pid = 0;
-	strscpy(co_kernel_client->comm, "kernel", sizeof(co_kernel_client->comm));
-	return 0;
+	co_kernel_client = co_kernel_client_create();
+	return co_kernel_client ? 0 : -ENOMEM;
 }
 
 /**

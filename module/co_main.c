@@ -60,4 +60,5 @@ module_init(co_init);
 module_exit(co_exit);
 MODULE_DESCRIPTION("Contiguous per-node DMA buffers from reserved regions");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(CO_VERSION);
 CO_IMPORT_NS(DMA_BUF);

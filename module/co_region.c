@@ -206,10 +206,8 @@ static int co_piece_init(struct co_node *cn, unsigned long pfn,
 static void co_node_free(struct co_node *cn)
 {
 	struct co_piece *p;
-	unsigned int i;
 
-	for (i = 0; i < cn->nr_pieces; i++) {
-		p = &cn->pieces[i];
+	co_for_each_piece(cn, p) {
 		co_buddy_destroy(&p->buddy);
 		if (!p->reserved_mem)
 			free_contig_range(p->start_pfn, p->nr_pages);
@@ -324,86 +322,76 @@ static int co_reserve_mem_all(void)
 
 static void co_report_node(struct co_node *cn)
 {
-	unsigned int i;
+	struct co_piece *p;
 
 	pr_info("node %d: %llu MiB in %u piece%s\n", cn->nid, cn->bytes >> 20,
 		cn->nr_pieces, cn->nr_pieces == 1 ? "" : "s");
-	for (i = 0; i < cn->nr_pieces; i++)
-		pr_info("node %d: piece %u: pfn %#lx-%#lx (%lu MiB)%s\n",
-			cn->nid, i, cn->pieces[i].start_pfn,
-			cn->pieces[i].start_pfn + cn->pieces[i].nr_pages - 1,
-			(cn->pieces[i].nr_pages << PAGE_SHIFT) >> 20,
-			cn->pieces[i].reserved_mem ? " reserve_mem" : "");
+	co_for_each_piece(cn, p)
+		pr_info("node %d: piece %td: pfn %#lx-%#lx (%lu MiB)%s\n",
+			cn->nid, p - cn->pieces, p->start_pfn,
+			p->start_pfn + p->nr_pages - 1,
+			(p->nr_pages << PAGE_SHIFT) >> 20,
+			p->reserved_mem ? " reserve_mem" : "");
 }
 
-/**
- * co_regions_init() - reserve every requested region
- *
- * Context: process context (module load), sleeps.
- * Return: 0 with at least one node, or a negative errno with nothing held.
- */
-int co_regions_init(void)
+/* Fill @sizes (bytes per node) from carveout.nodes or carveout.size. */
+static int co_regions_sizes(u64 *sizes)
 {
-	u64 *sizes, each = 0, min_bytes;
-	int nid, ret = 0;
+	u64 each = 0;
+	int nid;
 
-	if (co_parse_size(min_piece, &min_bytes)) {
-		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
-		return -EINVAL;
-	}
-	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
-	if (!sizes)
-		return -ENOMEM;
 	if (nodes) {
 		if (co_parse_node_sizes(nodes, sizes, MAX_NUMNODES)) {
 			pr_err("bad carveout.nodes \"%s\" (want e.g. \"0:128M,1:64M\")\n",
 			       nodes);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		for (nid = 0; nid < MAX_NUMNODES; nid++) {
 			if (sizes[nid] && !node_state(nid, N_MEMORY)) {
 				pr_err("node %d in carveout.nodes has no memory\n",
 				       nid);
-				ret = -EINVAL;
-				goto out;
+				return -EINVAL;
 			}
 		}
 	} else if (size && *size && strcmp(size, "0")) {
 		if (co_parse_size(size, &each)) {
 			pr_err("bad carveout.size \"%s\" (want e.g. 64M)\n",
 			       size);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		for_each_node_state(nid, N_MEMORY)
 			sizes[nid] = each;
 	}
+	return 0;
+}
 
-	if (reserve_mem && *reserve_mem) {
-		ret = co_reserve_mem_all();
-		if (ret)
-			goto out;
-	}
+/* Reserve @sizes[nid] bytes on every node that asks for some. */
+static int co_regions_reserve(const u64 *sizes, u64 min_bytes)
+{
+	struct co_node *cn;
+	int nid, ret;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		struct co_node *cn;
-
 		if (!sizes[nid])
 			continue;
 		cn = co_node_get(nid);
-		if (!cn) {
-			ret = -ENOMEM;
-			goto out;
-		}
+		if (!cn)
+			return -ENOMEM;
 		ret = co_node_reserve(cn, sizes[nid], min_bytes);
 		if (ret && best_effort && ret != -EINTR) {
 			pr_warn("node %d: skipped (best effort)\n", nid);
 			ret = 0;
 		}
 		if (ret)
-			goto out;
+			return ret;
 	}
+	return 0;
+}
+
+/* Drop nodes that got nothing; report and count the others. */
+static void co_regions_settle(void)
+{
+	int nid;
 
 	for (nid = 0; nid < MAX_NUMNODES; nid++) {
 		if (!co_nodes[nid])
@@ -416,11 +404,38 @@ int co_regions_init(void)
 		co_report_node(co_nodes[nid]);
 		co_nr_nodes++;
 	}
-	if (!co_nr_nodes) {
-		pr_err("no region reserved on any node\n");
-		ret = -ENOMEM;
+}
+
+/**
+ * co_regions_init() - reserve every requested region
+ *
+ * Context: process context (module load), sleeps.
+ * Return: 0 with at least one node, or a negative errno with nothing held.
+ */
+int co_regions_init(void)
+{
+	u64 *sizes, min_bytes;
+	int ret;
+
+	if (co_parse_size(min_piece, &min_bytes)) {
+		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
+		return -EINVAL;
 	}
-out:
+	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
+	if (!sizes)
+		return -ENOMEM;
+	ret = co_regions_sizes(sizes);
+	if (!ret && reserve_mem && *reserve_mem)
+		ret = co_reserve_mem_all();
+	if (!ret)
+		ret = co_regions_reserve(sizes, min_bytes);
+	if (!ret) {
+		co_regions_settle();
+		if (!co_nr_nodes) {
+			pr_err("no region reserved on any node\n");
+			ret = -ENOMEM;
+		}
+	}
 	kfree(sizes);
 	if (ret)
 		co_regions_exit();
@@ -434,15 +449,105 @@ out:
  */
 void co_regions_exit(void)
 {
-	int nid;
+	struct co_node *cn;
 
-	for (nid = 0; nid < MAX_NUMNODES; nid++) {
-		if (co_nodes[nid])
-			co_node_free(co_nodes[nid]);
-		co_nodes[nid] = NULL;
+	while ((cn = co_node_next(NULL))) {
+		co_nodes[cn->nid] = NULL;
+		co_node_free(cn);
 	}
 	co_nr_nodes = 0;
 }
+
+/**
+ * co_node_find() - the region of a node
+ * @nid: node id (any value)
+ *
+ * Context: any; regions are fixed between load and unload.
+ * Return: the node's region, or NULL when it has none.
+ */
+struct co_node *co_node_find(unsigned int nid)
+{
+	return nid < MAX_NUMNODES ? co_nodes[nid] : NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_find);
+
+/**
+ * co_node_next() - the next node with a region (co_for_each_node())
+ * @cn: the current node, or NULL to start
+ *
+ * Context: any.
+ * Return: the node with the next higher id that has a region, or NULL.
+ */
+struct co_node *co_node_next(struct co_node *cn)
+{
+	int nid;
+
+	for (nid = cn ? cn->nid + 1 : 0; nid < MAX_NUMNODES; nid++)
+		if (co_nodes[nid])
+			return co_nodes[nid];
+	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_next);
+
+/**
+ * co_node_walk_pieces() - call @fn with a snapshot of each piece
+ * @cn: the node
+ * @fn: called per piece, in address order, with no lock held
+ * @priv: passed to @fn
+ *
+ * Context: process context; takes each arena's lock for its snapshot.
+ * Return: 0, or -ENOMEM.
+ */
+int co_node_walk_pieces(struct co_node *cn, co_piece_stats_fn fn, void *priv)
+{
+	struct co_buddy_stats *st;
+	struct co_piece *p;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	co_for_each_piece(cn, p) {
+		co_buddy_get_stats(&p->buddy, st);
+		fn(p, p - cn->pieces, st, priv);
+	}
+	kfree(st);
+	return 0;
+}
+
+static void co_node_add_piece(struct co_piece *p, unsigned int index,
+			      const struct co_buddy_stats *st, void *priv)
+{
+	struct co_node_stats *ns = priv;
+	unsigned int o, orders = min(st->max_order + 1, CO_STATS_ORDERS);
+
+	ns->free_bytes += (u64)st->free_pages << PAGE_SHIFT;
+	ns->largest_free = max_t(u64, ns->largest_free,
+				 (u64)st->largest_free_pages << PAGE_SHIFT);
+	ns->largest_piece = max_t(u64, ns->largest_piece,
+				  (u64)p->nr_pages << PAGE_SHIFT);
+	for (o = 0; o < orders; o++)
+		ns->free_blocks[o] += st->nr_free[o];
+	ns->nr_orders = max(ns->nr_orders, orders);
+}
+
+/**
+ * co_node_get_stats() - a snapshot of a node's region
+ * @cn: the node
+ * @st: filled
+ *
+ * Each piece is read under its arena's lock; the node as a whole is not
+ * one snapshot while buffers come and go.
+ *
+ * Context: process context.
+ * Return: 0, or -ENOMEM.
+ */
+int co_node_get_stats(struct co_node *cn, struct co_node_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->region_bytes = cn->bytes;
+	return co_node_walk_pieces(cn, co_node_add_piece, st);
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_get_stats);
 
 /**
  * co_node_free_bytes() - bytes not handed out on a node
@@ -453,36 +558,45 @@ void co_regions_exit(void)
  */
 u64 co_node_free_bytes(struct co_node *cn)
 {
+	struct co_piece *p;
 	u64 sum = 0;
-	unsigned int i;
 
-	for (i = 0; i < cn->nr_pieces; i++)
-		sum += (u64)co_buddy_free_pages(&cn->pieces[i].buddy) << PAGE_SHIFT;
+	co_for_each_piece(cn, p)
+		sum += (u64)co_buddy_free_pages(&p->buddy) << PAGE_SHIFT;
 	return sum;
 }
 EXPORT_SYMBOL_IF_KUNIT(co_node_free_bytes);
 
 /**
- * co_node_largest_free() - largest contiguous free block on a node
- * @cn: the node
+ * co_regions_largest_piece() - the largest piece of any region
  *
- * Context: any; takes the arenas' locks.
- * Return: bytes in the largest free block over all pieces.
+ * Context: any.
+ * Return: its size in bytes; no buffer can be larger.
  */
-u64 co_node_largest_free(struct co_node *cn)
+u64 co_regions_largest_piece(void)
 {
-	struct co_buddy_stats *st;
+	struct co_node *cn;
+	struct co_piece *p;
 	u64 best = 0;
-	unsigned int i;
 
-	st = kmalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return 0;
-	for (i = 0; i < cn->nr_pieces; i++) {
-		co_buddy_get_stats(&cn->pieces[i].buddy, st);
-		best = max_t(u64, best, (u64)st->largest_free_pages << PAGE_SHIFT);
-	}
-	kfree(st);
+	co_for_each_node(cn)
+		co_for_each_piece(cn, p)
+			best = max_t(u64, best, (u64)p->nr_pages << PAGE_SHIFT);
 	return best;
 }
-EXPORT_SYMBOL_IF_KUNIT(co_node_largest_free);
+
+/**
+ * co_piece_walk_free() - call @fn for the free blocks of a piece
+ * @p: the piece
+ * @from: first page of interest (see co_buddy_walk_free_from())
+ * @fn: callback; returns non-zero to stop
+ * @priv: passed to @fn
+ *
+ * Context: takes the arena's lock for the walk; @fn must not sleep.
+ * Return: 0, or the first non-zero value returned by @fn.
+ */
+int co_piece_walk_free(struct co_piece *p, unsigned long from,
+		       co_buddy_walk_fn fn, void *priv)
+{
+	return co_buddy_walk_free_from(&p->buddy, from, fn, priv);
+}

@@ -3,8 +3,17 @@
  * co_slab.h - sub-page buffers carved from co_buddy blocks
  *
  * A cache set holds one cache per size class for one owner; objects are
- * named by physical byte address (pfn << PAGE_SHIFT | offset).  See
- * co_slab.c for the design note and the lock order.
+ * named by physical byte address (pfn << PAGE_SHIFT | offset).  The set is
+ * opaque here; co_slab.c has the design note and the map of the co_slab_*.c
+ * files, co_slab_priv.h the structures, what each lock protects and the
+ * lock order.
+ *
+ * Locking, as seen by a caller: every co_slab_*() function takes the locks
+ * it needs and releases them before it returns.  They are the innermost
+ * locks of carveout apart from co_buddy.lock (struct co_buddy in
+ * co_buddy.h), which they take inside their own.  The slow paths of
+ * co_slab_alloc() and co_slab_free(), and everything else that can sleep,
+ * sleep on a mutex: call them from process context, holding no spinlock.
  */
 #ifndef _CARVEOUT_CO_SLAB_H
 #define _CARVEOUT_CO_SLAB_H
@@ -26,6 +35,13 @@ struct co_slab_set;
 
 /**
  * struct co_slab_class_stats - one size class of one set
+ *
+ * Filled by co_slab_get_stats() and co_slab_set_class_stats().  Every
+ * object of the class is in use, cached or free in a slab:
+ * @objs_total = @objs_in_use + @objs_cached + free objects, exactly on a
+ * quiescent set (the per-CPU counts are read without stopping the fast
+ * paths).
+ *
  * @obj_size: object (granted) size in bytes.
  * @slab_pages: pages per slab.
  * @objs_per_slab: objects per slab.
@@ -68,6 +84,8 @@ void co_slab_drain(struct co_slab_set *s);
 int co_slab_set_check(struct co_slab_set *s);
 void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
 		       struct co_slab_class_stats *st);
+int co_slab_set_class_stats(struct co_slab_set *s,
+			    struct co_slab_class_stats *out, unsigned int cap);
 
 /* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
 struct kunit_suite;

@@ -226,7 +226,7 @@ def main():
     md.append("\n## 1. In-kernel fast paths\n")
     md.append("`co_slab`/`co_buddy`: carveout's allocator core compiled into "
               "the bench module over a fake 1 GiB arena (allocator cost only). "
-              "`carveout_alloc`: the exported in-kernel API (whole zeroed pages, "
+              "`carveout_kbuf_alloc`: the exported in-kernel API (whole zeroed pages, "
               "buffer object), compared with `alloc_pages(__GFP_ZERO)`.  "
               "Batches of 16 allocations, then 16 frees.\n")
     md.append("| op | threads | carveout | baseline | ratio |")
@@ -235,7 +235,7 @@ def main():
              ("slab1k", "co_slab", "kmem_cache"), ("slab1k", "co_slab", "dma_pool")]
     for o in (0, 4, 9):
         pairs += [(f"order{o}", "co_buddy", "alloc_pages"),
-                  (f"order{o}", "carveout_alloc", "alloc_pages_zero")]
+                  (f"order{o}", "carveout_kbuf_alloc", "alloc_pages_zero")]
     for name, ci, bi in pairs:
         for thr in ("1", "2"):
             c, b = g("fast", name, ci, thr), g("fast", name, bi, thr)
@@ -251,14 +251,14 @@ def main():
         r = ratio(g("fast", name, ci), g("fast", name, bi))
         targets.append((desc + " (1 thread)", f"<= {tgt}x", fmt_ratio(r),
                         "n/a" if r is None else ("met" if r <= tgt else "missed")))
-    r = ratio(g("fast", "order9", "carveout_alloc"), g("fast", "order9", "alloc_pages_zero"))
-    targets.append(("order 9 via carveout_alloc (incl. zeroing) vs alloc_pages(__GFP_ZERO)",
+    r = ratio(g("fast", "order9", "carveout_kbuf_alloc"), g("fast", "order9", "alloc_pages_zero"))
+    targets.append(("order 9 via carveout_kbuf_alloc (incl. zeroing) vs alloc_pages(__GFP_ZERO)",
                     "(<= 0.5x)", fmt_ratio(r),
                     "n/a" if r is None else ("met" if r <= 0.5 else "missed")))
 
     # ---- part 2 -------------------------------------------------------
     md.append("\n## 2. Large contiguous buffers (node 0; dma_alloc: the CMA area)\n")
-    md.append("`carveout_alloc` (region reserved at load, zeroes the buffer) vs "
+    md.append("`carveout_kbuf_alloc` (region reserved at load, zeroes the buffer) vs "
               "`alloc_contig_range` at run time (search of naturally aligned "
               "candidates as module/co_region.c does, timed in full) vs "
               "`dma_alloc_attrs(DMA_ATTR_FORCE_CONTIGUOUS)` on the edu device, "
@@ -274,14 +274,14 @@ def main():
               "out of CMA), 320 MiB of tmpfs page cache and 256 MiB mlocked "
               "with every other page unmapped (movable: may sit in CMA and "
               "must be migrated).  Latency over successful repetitions.\n")
-    md.append("| state | size | carveout_alloc | co_buddy (core) | alloc_contig_range | dma_alloc from CMA | ratio carveout/contig | ratio carveout/dma CMA |")
+    md.append("| state | size | carveout_kbuf_alloc | co_buddy (core) | alloc_contig_range | dma_alloc from CMA | ratio carveout/contig | ratio carveout/dma CMA |")
     md.append("|---|---|---|---|---|---|---|---|")
     plot = collections.OrderedDict()
     for label in ("idle", "frag"):
         for mb in (4, 16, 64, 256):
             name = f"{mb}M"
             cs = [g("large", name, i, "1", label) for i in
-                  ("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")]
+                  ("carveout_kbuf_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")]
             if not any(cs):
                 continue
             cells = [f"{cell(s)}; ok {success(s)}" if s else "n/a" for s in cs]
@@ -290,36 +290,36 @@ def main():
             r = ratio(cs[0], cs[2])
             md.append(f"| {label} | {name} | " + " | ".join(cells) +
                       f" | {fmt_ratio(r)} | {fmt_ratio(ratio(cs[0], cs[3]))} |")
-            for i, impl in enumerate(("carveout_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")):
+            for i, impl in enumerate(("carveout_kbuf_alloc", "co_buddy", "alloc_contig_range", "dma_alloc_cma")):
                 s = cs[i]
                 if s and s.vals:
                     plot.setdefault(f"{impl} ({label})", []).append(
                         (mb << 20, s.med, min(s.vals), max(s.vals)))
-    c = g("large", "64M", "carveout_alloc", "1", "idle")
+    c = g("large", "64M", "carveout_kbuf_alloc", "1", "idle")
     b = g("large", "64M", "alloc_contig_range", "1", "idle")
     r = ratio(c, b)
-    targets.append(("64 MiB carveout_alloc vs alloc_contig_range, idle", "<= 0.01x",
+    targets.append(("64 MiB carveout_kbuf_alloc vs alloc_contig_range, idle", "<= 0.01x",
                     fmt_ratio(r), "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
     r = ratio(g("large", "64M", "co_buddy", "1", "idle"), b)
     targets.append(("64 MiB allocator core (co_buddy, no zeroing) vs alloc_contig_range, idle",
                     "<= 0.01x", fmt_ratio(r),
                     "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
     for mb in ("64M", "256M"):
-        c = g("large", mb, "carveout_alloc", "1", "idle")
+        c = g("large", mb, "carveout_kbuf_alloc", "1", "idle")
         d = g("large", mb, "dma_alloc_cma", "1", "idle")
         r = ratio(c, d)
         nc = CMA[("large", mb, "dma_alloc_cma", "1", "idle")]
-        targets.append((f"{mb[:-1]} MiB carveout_alloc vs dma_alloc from CMA, idle "
+        targets.append((f"{mb[:-1]} MiB carveout_kbuf_alloc vs dma_alloc from CMA, idle "
                         f"(baseline from CMA {nc}/{d.ok if d else 0})",
                         "(<= 0.01x, as vs contig)", fmt_ratio(r),
                         "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
-    c = g("large", "64M", "carveout_alloc", "1", "frag")
+    c = g("large", "64M", "carveout_kbuf_alloc", "1", "frag")
     b = g("large", "64M", "alloc_contig_range", "1", "frag")
     targets.append(("64 MiB after fragmentation: success carveout / contig",
                     "100% where baseline fails", f"{success(c)} / {success(b)}",
                     "met" if c and c.fail == 0 and c.ok else "missed"))
     for mb in ("64M", "256M"):
-        c = g("large", mb, "carveout_alloc", "1", "frag")
+        c = g("large", mb, "carveout_kbuf_alloc", "1", "frag")
         d = g("large", mb, "dma_alloc_cma", "1", "frag")
         r = ratio(c, d)
         targets.append((f"{mb[:-1]} MiB after fragmentation: success carveout / dma_alloc from CMA; latency ratio",

@@ -68,7 +68,8 @@ kb=$out/kmod
 rm -rf "$kb"
 mkdir -p "$kb/module"
 cp "$here"/kmod/* "$kb/"
-cp "$top"/module/co_buddy.c "$top"/module/co_slab.c "$top"/module/*.h "$kb/module/"
+cp "$top"/module/co_buddy*.c "$top"/module/co_slab*.c "$top"/module/*.h "$kb/module/"
+cp -r "$top/module/include" "$kb/module/"
 cp -r "$top/uapi" "$kb/"
 if ! make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
 		modules >"$kb/build.log" 2>&1 ||
@@ -86,7 +87,7 @@ mkdir -p "$out/host"
 gcc -std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-sign-compare -Wno-missing-field-initializers \
 	-I"$top/tests/harness" -include co_internal.h -DKBUILD_MODNAME='"carveout"' \
-	-o "$out/host/frag" "$top/module/co_buddy.c" "$top/module/co_slab.c" \
+	-o "$out/host/frag" "$top"/module/co_buddy*.c "$top"/module/co_slab*.c \
 	"$top/tests/harness/shim.c" "$here/host/frag.c" -lpthread -lm
 "$out/host/frag" >"$out/host.txt"
 

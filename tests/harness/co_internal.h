@@ -3,13 +3,14 @@
  * co_internal.h - userspace replacement for module/co_internal.h
  *
  * Same include guard as the kernel header: the harness force-includes this
- * file (-include) before compiling module/co_buddy.c and module/co_slab.c,
+ * file (-include) before compiling module/co_buddy*.c and module/co_slab*.c,
  * so their #include "co_internal.h" becomes a no-op and they build against
  * these shims (like tools/testing/vma/vma_internal.h for mm/vma.c).
  *
  * Emulation choices:
  *  - spinlock_t and struct mutex are pthread mutexes that remember their
- *    owner, so lockdep_assert_held() really checks.
+ *    owner, so lockdep_assert_held() really checks: a core helper called
+ *    without the lock it asserts aborts the test run.
  *  - per-CPU data: SHIM_NR_CPUS slots at a fixed stride; a thread's CPU is
  *    fixed (round robin on first use, or set with shim_set_cpu()), so a
  *    single-threaded test can play several CPUs.
@@ -204,7 +205,9 @@ void shim_lockdep_fail(const char *what, const char *file, int line);
 #define mutex_unlock(x)		shim_unlock(&(x)->l)
 #define __shim_lockp(x)	_Generic((x),					\
 	struct mutex *: &((struct mutex *)(void *)(x))->l,		\
-	spinlock_t *: (struct shim_lock *)(void *)(x))
+	const struct mutex *: &((struct mutex *)(void *)(x))->l,	\
+	spinlock_t *: (struct shim_lock *)(void *)(x),			\
+	const spinlock_t *: (struct shim_lock *)(void *)(x))
 #define lockdep_is_held(x)	shim_lock_held(__shim_lockp(x))
 #define lockdep_assert_held(x)						\
 	do {								\

@@ -442,14 +442,46 @@ static int fz_slab_invalid(struct fz *f, u64 r)
 				 before, "slab free");
 }
 
+/*
+ * One set's class snapshots: objects and requested bytes in use, buddy
+ * pages held by its slabs; every class has its objects in use or cached
+ * within its slabs.
+ */
+static int fz_set_stats(struct fz *f, int s, unsigned long *live, u64 *req,
+			unsigned long *pages)
+{
+	struct co_slab_class_stats st[CO_SLAB_NR_CLASSES];
+	unsigned int c, n;
+
+	n = co_slab_set_class_stats(f->set[s], st, ARRAY_SIZE(st));
+	if (n != co_slab_nr_classes())
+		return FZ_FAIL(f, "set %d: %u classes, expected %u", s, n,
+			       co_slab_nr_classes());
+	for (c = 0; c < n; c++) {
+		if (st[c].objs_in_use + st[c].objs_cached > st[c].objs_total ||
+		    st[c].objs_total != (st[c].slabs_full + st[c].slabs_partial +
+					 st[c].slabs_empty) * st[c].objs_per_slab)
+			return FZ_FAIL(f, "set %d class %u: %lu+%lu objs, %lu in %lu+%lu+%lu slabs",
+				       s, c, st[c].objs_in_use,
+				       st[c].objs_cached, st[c].objs_total,
+				       st[c].slabs_full, st[c].slabs_partial,
+				       st[c].slabs_empty);
+		*live += st[c].objs_in_use;
+		*req += st[c].requested_bytes;
+		*pages += st[c].objs_total / st[c].objs_per_slab *
+			  st[c].slab_pages;
+	}
+	return 0;
+}
+
 /* Statistics agree with the model. */
 static int fz_stats(struct fz *f)
 {
-	unsigned long live[2] = { 0, 0 }, st_live[2] = { 0, 0 };
+	unsigned long live[2] = { 0, 0 }, st_live[2] = { 0, 0 }, pages = 0;
 	u64 req[2] = { 0, 0 }, st_req[2] = { 0, 0 };
 	struct co_buddy_stats bs;
-	unsigned int k, c;
-	int s;
+	unsigned int k;
+	int s, ret;
 
 	co_buddy_get_stats(&f->b, &bs);
 	if (bs.free_pages != co_buddy_free_pages(&f->b))
@@ -467,17 +499,16 @@ static int fz_stats(struct fz *f)
 		req[f->ol[k].set] += f->ol[k].size;
 	}
 	for (s = 0; s < 2; s++) {
-		for (c = 0; c < co_slab_nr_classes(); c++) {
-			struct co_slab_class_stats st;
-
-			co_slab_get_stats(f->set[s], c, &st);
-			st_live[s] += st.objs_in_use;
-			st_req[s] += st.requested_bytes;
-		}
+		ret = fz_set_stats(f, s, &st_live[s], &st_req[s], &pages);
+		if (ret)
+			return ret;
 		if (st_live[s] != live[s] || st_req[s] != req[s])
 			return FZ_FAIL(f, "set %d: stats %lu objs %llu bytes, model %lu %llu",
 				       s, st_live[s], st_req[s], live[s], req[s]);
 	}
+	if (f->nr - bs.free_pages != f->raw_pages + pages)
+		return FZ_FAIL(f, "%lu pages used, model %lu raw + %lu in slabs",
+			       f->nr - bs.free_pages, f->raw_pages, pages);
 	return 0;
 }
 

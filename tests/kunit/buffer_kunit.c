@@ -13,8 +13,9 @@
 
 #include <linux/carveout.h>
 
+#include <carveout/kapi.h>
+
 #include "carveout.h"
-#include "carveout_kapi.h"
 #include "co_kunit.h"
 
 static int co_some_node(void)
@@ -203,15 +204,15 @@ static void co_buffer_dma_map_kill(struct kunit *test)
 	}
 	buf = co_test_alloc(test, f, SZ_16K, 0, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
-	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_TO_DEVICE, &addr), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &addr), 0);
 	KUNIT_EXPECT_FALSE(test, list_empty(&buf->maps));
-	KUNIT_EXPECT_EQ(test, co_buffer_unmap(buf, dev, addr), 0);
-	KUNIT_EXPECT_EQ(test, co_buffer_unmap(buf, dev, addr), -ENOENT);
-	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_FROM_DEVICE, &addr), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_unmap(buf, dev, addr), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_unmap(buf, dev, addr), -ENOENT);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_FROM_DEVICE, &addr), 0);
 	/* Giving the handle up removes the device's mappings. */
 	co_buffer_kill(buf);
 	KUNIT_EXPECT_TRUE(test, list_empty(&buf->maps));
-	KUNIT_EXPECT_EQ(test, co_buffer_map(buf, dev, DMA_TO_DEVICE, &addr),
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &addr),
 			-ENOENT);
 	co_buffer_put(buf);
 	put_device(dev);
@@ -220,32 +221,44 @@ static void co_buffer_dma_map_kill(struct kunit *test)
 
 static noinline void co_buffer_kapi_caller(struct kunit *test)
 {
-	struct carveout_buf *kb;
+	struct co_file *f = co_test_file(test);
+	struct carveout_kbuf *kb;
 	struct co_buffer *buf;
+	s64 user_before, kernel_before;
 	u8 *p;
 
-	kb = carveout_alloc(300, 0, co_some_node(), CARVEOUT_POLICY_STRICT, 0);
+	/* In-kernel buffers are charged to an account of their own. */
+	KUNIT_EXPECT_PTR_NE(test, f->user, co_kernel_client->user);
+	user_before = atomic64_read(&f->user->bytes);
+	kernel_before = atomic64_read(&co_kernel_client->user->bytes);
+	kb = carveout_kbuf_alloc(300, 0, co_some_node(), CARVEOUT_POLICY_STRICT,
+				 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(kb));
 	buf = (struct co_buffer *)kb;
 	KUNIT_EXPECT_PTR_EQ(test, buf->owner, co_kernel_client);
-	KUNIT_EXPECT_EQ(test, carveout_nid(kb), co_some_node());
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->user->bytes), user_before);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&co_kernel_client->user->bytes),
+			kernel_before + (s64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, carveout_kbuf_nid(kb), co_some_node());
 	/* In-kernel buffers are whole pages. */
-	KUNIT_EXPECT_EQ(test, carveout_size(kb), (size_t)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, carveout_kbuf_size(kb), (size_t)PAGE_SIZE);
 	KUNIT_EXPECT_NULL(test, buf->slab);
-	KUNIT_EXPECT_EQ(test, virt_to_phys(carveout_vaddr(kb)), carveout_phys(kb));
-	p = carveout_vaddr(kb);
-	KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0, carveout_size(kb)));
+	KUNIT_EXPECT_EQ(test, virt_to_phys(carveout_kbuf_vaddr(kb)),
+			carveout_kbuf_phys(kb));
+	p = carveout_kbuf_vaddr(kb);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(p, 0, carveout_kbuf_size(kb)));
 	/* The call site is recorded by name. */
 	KUNIT_ASSERT_NOT_NULL(test, buf->caller_sym);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(buf->caller_sym,
 					   "co_buffer_kapi_caller"));
-	carveout_free(kb);
+	carveout_kbuf_free(kb);
+	co_file_put(f);
 
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(0, 0, 0, 0, 0)),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(carveout_alloc(4096, 3, 0, 0, 0)),
-			-EINVAL);
-	kb = carveout_alloc(4096, 0, 0, CARVEOUT_POLICY_DEVICE, 0);
+	kb = carveout_kbuf_alloc(0, 0, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(kb), -EINVAL);
+	kb = carveout_kbuf_alloc(4096, 3, 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(kb), -EINVAL);
+	kb = carveout_kbuf_alloc(4096, 0, 0, CARVEOUT_POLICY_DEVICE, 0);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(kb), -EINVAL);
 }
 

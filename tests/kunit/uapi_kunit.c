@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests for the ioctl argument handling of carveout: size-prefixed
- * structures read with copy_struct_from_user() semantics.
+ * structures read with copy_struct_from_user() semantics, results written
+ * back up to the caller's size.
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
@@ -45,61 +46,115 @@ static void co_uapi_put(struct kunit *test, const void *src, size_t len,
 	KUNIT_ASSERT_EQ(test, copy_to_user(ctx->ubuf, tmp, len + pad), 0);
 }
 
-static void co_uapi_exact_size(struct kunit *test)
+/* Copies the argument at the user buffer in as @min/@ksize command. */
+static int co_uapi_copy_in(struct kunit *test, void *kbuf, u32 min, u32 ksize,
+			   struct co_ucmd *uc)
 {
 	struct co_uapi_ctx *ctx = test->priv;
+
+	*uc = (struct co_ucmd) { .uarg = ctx->ubuf, .cmd = kbuf };
+	return co_ucmd_copy_in(uc, min, ksize);
+}
+
+static void co_uapi_exact_size(struct kunit *test)
+{
 	struct carveout_handle in = { .size = sizeof(in), .handle = 42 };
 	struct carveout_handle out;
+	struct co_ucmd uc;
 
 	co_uapi_put(test, &in, sizeof(in), 0, 0);
-	KUNIT_EXPECT_EQ(test, co_copy_arg_from_user(&out, sizeof(out),
-						    ctx->ubuf), 0);
+	KUNIT_EXPECT_EQ(test, co_uapi_copy_in(test, &out, sizeof(out),
+					      sizeof(out), &uc), 0);
 	KUNIT_EXPECT_EQ(test, out.size, (u32)sizeof(out));
 	KUNIT_EXPECT_EQ(test, out.handle, 42U);
+	KUNIT_EXPECT_EQ(test, uc.usize, (u32)sizeof(out));
 }
 
 static void co_uapi_larger_zero_tail(struct kunit *test)
 {
-	struct co_uapi_ctx *ctx = test->priv;
 	struct carveout_handle in = { .size = sizeof(in) + 16, .handle = 7 };
 	struct carveout_handle out;
+	struct co_ucmd uc;
 
 	co_uapi_put(test, &in, sizeof(in), 16, 0);
-	KUNIT_EXPECT_EQ(test, co_copy_arg_from_user(&out, sizeof(out),
-						    ctx->ubuf), 0);
-	/* The kernel reports the size it knows. */
-	KUNIT_EXPECT_EQ(test, out.size, (u32)sizeof(out));
+	KUNIT_EXPECT_EQ(test, co_uapi_copy_in(test, &out, sizeof(out),
+					      sizeof(out), &uc), 0);
+	/* The size field stays the caller's. */
+	KUNIT_EXPECT_EQ(test, out.size, (u32)sizeof(out) + 16);
 	KUNIT_EXPECT_EQ(test, out.handle, 7U);
 }
 
 static void co_uapi_larger_nonzero_tail(struct kunit *test)
 {
-	struct co_uapi_ctx *ctx = test->priv;
 	struct carveout_handle in = { .size = sizeof(in) + 8 };
 	struct carveout_handle out;
+	struct co_ucmd uc;
 
 	co_uapi_put(test, &in, sizeof(in), 8, 0xa5);
-	KUNIT_EXPECT_EQ(test, co_copy_arg_from_user(&out, sizeof(out),
-						    ctx->ubuf), -E2BIG);
+	KUNIT_EXPECT_EQ(test, co_uapi_copy_in(test, &out, sizeof(out),
+					      sizeof(out), &uc), -E2BIG);
 }
 
 static void co_uapi_too_small(struct kunit *test)
 {
-	struct co_uapi_ctx *ctx = test->priv;
 	struct carveout_handle in = { .size = sizeof(in) - 4 };
 	struct carveout_handle out;
+	struct co_ucmd uc;
 
 	co_uapi_put(test, &in, sizeof(in), 0, 0);
-	KUNIT_EXPECT_EQ(test, co_copy_arg_from_user(&out, sizeof(out),
-						    ctx->ubuf), -EINVAL);
+	KUNIT_EXPECT_EQ(test, co_uapi_copy_in(test, &out, sizeof(out),
+					      sizeof(out), &uc), -EINVAL);
+}
+
+/* An older caller (at the minimum) gets zeros, the defaults, past it. */
+static void co_uapi_older_caller(struct kunit *test)
+{
+	struct carveout_info in = { .size = CARVEOUT_INFO_MIN_SIZE };
+	struct carveout_info out;
+	struct co_ucmd uc;
+
+	memset(&out, 0xff, sizeof(out));
+	co_uapi_put(test, &in, CARVEOUT_INFO_MIN_SIZE, 0, 0);
+	KUNIT_EXPECT_EQ(test, co_uapi_copy_in(test, &out,
+					      CARVEOUT_INFO_MIN_SIZE,
+					      sizeof(out), &uc), 0);
+	KUNIT_EXPECT_EQ(test, out.file_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, out.user_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, uc.ksize, (u32)sizeof(out));
+}
+
+/* Results go back only up to the caller's size. */
+static void co_uapi_respond_short(struct kunit *test)
+{
+	struct co_uapi_ctx *ctx = test->priv;
+	struct carveout_info in = { .size = CARVEOUT_INFO_MIN_SIZE };
+	struct carveout_info out;
+	struct co_ucmd uc;
+	u8 back[sizeof(out) + 8];
+
+	co_uapi_put(test, &in, CARVEOUT_INFO_MIN_SIZE,
+		    sizeof(back) - CARVEOUT_INFO_MIN_SIZE, 0x5a);
+	KUNIT_ASSERT_EQ(test, co_uapi_copy_in(test, &out,
+					      CARVEOUT_INFO_MIN_SIZE,
+					      sizeof(out), &uc), 0);
+	out.user_limit = 1234;
+	out.file_bytes = 5678;
+	KUNIT_EXPECT_EQ(test, co_ucmd_respond(&uc), 0);
+	KUNIT_ASSERT_EQ(test, copy_from_user(back, ctx->ubuf, sizeof(back)), 0);
+	KUNIT_EXPECT_EQ(test, ((struct carveout_info *)back)->user_limit, 1234ULL);
+	KUNIT_EXPECT_EQ(test, ((struct carveout_info *)back)->size,
+			(u32)CARVEOUT_INFO_MIN_SIZE);
+	KUNIT_EXPECT_EQ(test, back[CARVEOUT_INFO_MIN_SIZE], 0x5a);
+	KUNIT_EXPECT_EQ(test, back[sizeof(back) - 1], 0x5a);
 }
 
 static void co_uapi_bad_pointer(struct kunit *test)
 {
 	struct carveout_handle out;
+	struct co_ucmd uc = { .uarg = (void __user *)16, .cmd = &out };
 
-	KUNIT_EXPECT_EQ(test, co_copy_arg_from_user(&out, sizeof(out),
-						    (void __user *)16), -EFAULT);
+	KUNIT_EXPECT_EQ(test, co_ucmd_copy_in(&uc, sizeof(out), sizeof(out)),
+			-EFAULT);
 }
 
 static struct kunit_case co_uapi_cases[] = {
@@ -107,6 +162,8 @@ static struct kunit_case co_uapi_cases[] = {
 	KUNIT_CASE(co_uapi_larger_zero_tail),
 	KUNIT_CASE(co_uapi_larger_nonzero_tail),
 	KUNIT_CASE(co_uapi_too_small),
+	KUNIT_CASE(co_uapi_older_caller),
+	KUNIT_CASE(co_uapi_respond_short),
 	KUNIT_CASE(co_uapi_bad_pointer),
 	{}
 };

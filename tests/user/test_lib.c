@@ -7,13 +7,13 @@
  * (carveout_edu binds it), dma-buf export, stats consistency, every error
  * path the library reports, and buffers outliving their context.
  *
- * The library source is included directly so that this file builds alone
- * with the runner's static gcc line.
+ * It links libcarveout.a like any program (tests/user/Makefile).
  */
 #define _GNU_SOURCE
-#include "../../userspace/lib/libcarveout.c"
-
+#include <stdlib.h>
 #include <sys/stat.h>
+
+#include <carveout/libcarveout.h>
 
 #include "co_test.h"
 #include "tap.h"
@@ -309,6 +309,130 @@ static void test_stats_consistency(void)
 	}
 	tap_ok(ok, "stats agree with info; free blocks add up to free bytes and the largest block");
 	tap_neg(stats_of(63, &st), ENODEV, "stats of a node without a region");
+}
+
+/* carveout_walk_free() callback: counts pages and checks the order. */
+struct walk_sum {
+	uint64_t pages, end, blocks;
+	int ok;
+	uint64_t stop_after;	/* stop (return 7) after this many blocks */
+};
+
+static int sum_block(const struct carveout_free_block *b, void *arg)
+{
+	struct walk_sum *w = arg;
+
+	if (b->offset < w->end || b->order >= 40)
+		w->ok = 0;
+	w->end = b->offset + (1ULL << b->order);
+	w->pages += 1ULL << b->order;
+	w->blocks++;
+	return w->stop_after && w->blocks == w->stop_after ? 7 : 0;
+}
+
+static void test_freemap(void)
+{
+	struct carveout_alloc_opts o = { .policy = CARVEOUT_POLICY_STRICT,
+					 .flags = CARVEOUT_BUF_NO_MMAP };
+	struct carveout_buf *b1, *b2;
+	struct carveout_piece_info pi = { 0 };
+	struct carveout_free_block fb[2];
+	struct carveout_stats st;
+	struct walk_sum w;
+	uint64_t total = 0, cursor = 0;
+	unsigned int node = info.nodes[0].node, k;
+	int ret, ok = 1;
+
+	/* Holes: 1M and 3M held, 2M between them freed. */
+	o.node = (int)node;
+	b1 = carveout_buf_alloc(ctx, MIB, &o);
+	b2 = carveout_buf_alloc(ctx, 2 * MIB, &o);
+	carveout_buf_free(b2);
+	b2 = carveout_buf_alloc(ctx, 3 * MIB, &o);
+	tap_ok(b1 && b2, "hold 1M and 3M on node %u", node);
+	for (k = 0; k < info.nodes[0].nr_pieces; k++) {
+		memset(&w, 0, sizeof(w));
+		w.ok = 1;
+		ret = carveout_walk_free(ctx, node, k, sum_block, &w, &pi);
+		ok = ok && !ret && w.ok && pi.nr_pieces == info.nodes[0].nr_pieces &&
+		     w.end <= pi.pages;
+		total += w.pages;
+	}
+	tap_ok(ok && stats_of(node, &st) == 0 &&
+	       total * info.page_size == st.free_bytes,
+	       "walk_free: blocks in order over every piece, %llu pages = STATS free",
+	       (unsigned long long)total);
+	memset(&w, 0, sizeof(w));
+	w.ok = 1;
+	w.stop_after = 1;
+	tap_ok(carveout_walk_free(ctx, node, 0, sum_block, &w, NULL) == 7 &&
+	       w.blocks == 1, "walk_free stops at the callback's non-zero return");
+	ret = carveout_get_freemap(ctx, node, 0, &cursor, fb, 2, &pi);
+	tap_ok(ret >= 1 && ret <= 2 && cursor > 0 && cursor <= pi.pages,
+	       "get_freemap: %d block(s) of 2, cursor at %llu of %llu pages", ret,
+	       (unsigned long long)cursor, (unsigned long long)pi.pages);
+	cursor = 0;
+	tap_neg(carveout_get_freemap(ctx, node, info.nodes[0].nr_pieces, &cursor,
+				     fb, 2, NULL), EINVAL, "get_freemap of a piece past the last");
+	tap_neg(carveout_walk_free(ctx, 63, 0, sum_block, &w, NULL), ENODEV,
+		"walk_free of a node without a region");
+	tap_ok(strstr(carveout_strerror_op(ENODEV, CARVEOUT_OP_FREEMAP), "no carveout region") != NULL,
+	       "strerror_op(ENODEV, FREEMAP) names the region");
+	carveout_buf_free(b1);
+	carveout_buf_free(b2);
+}
+
+static void test_slabinfo(void)
+{
+	struct carveout_alloc_opts o = { .policy = CARVEOUT_POLICY_STRICT };
+	struct carveout_slab_class cl[64];
+	struct carveout_ctx *other = carveout_open(NULL);
+	struct carveout_buf *b;
+	int n, nmine, k, mine = -1, theirs;
+
+	o.node = (int)info.nodes[0].node;
+	b = carveout_buf_alloc(ctx, 100, &o);
+	n = carveout_get_slabinfo(ctx, o.node, cl, 64);
+	for (k = 0; b && k < n && k < 64; k++)
+		if (cl[k].obj_size == b->granted)
+			mine = (int)cl[k].objs_in_use;
+	tap_ok(b && n > 0 && mine == 1,
+	       "get_slabinfo: our 100-byte buffer in the %llu-byte class (%d in use)",
+	       b ? (unsigned long long)b->granted : 0ULL, mine);
+	nmine = n;
+	n = other ? carveout_get_slabinfo(other, o.node, cl, 64) : -1;
+	theirs = 0;
+	for (k = 0; k < n && k < 64; k++)
+		theirs += (int)cl[k].objs_in_use;
+	tap_ok(n == nmine && theirs == 0,
+	       "get_slabinfo of another context: %d classes, no object in use (%d)",
+	       n, theirs);
+	tap_ok(carveout_get_slabinfo(ctx, o.node, NULL, 0) == n,
+	       "get_slabinfo with no room: the class count %d", n);
+	tap_neg(carveout_get_slabinfo(ctx, 63, cl, 64), ENODEV,
+		"get_slabinfo of a node without a region");
+	carveout_buf_free(b);
+	carveout_close(other);
+}
+
+static void test_version_held(void)
+{
+	struct carveout_alloc_opts o = { .flags = CARVEOUT_BUF_NO_MMAP };
+	struct carveout_sysinfo a, b;
+	struct carveout_buf *buf;
+	unsigned int x, y, z;
+	char tail;
+
+	tap_ok(sscanf(carveout_version(), "%u.%u.%u%c", &x, &y, &z, &tail) == 3,
+	       "version \"%s\" is MAJOR.MINOR.PATCH", carveout_version());
+	buf = carveout_buf_alloc(ctx, 2 * MIB, &o);
+	tap_ok(buf && carveout_get_info(ctx, &a) == 0 && a.file_bytes == 2 * MIB &&
+	       a.user_bytes >= a.file_bytes, "info: file_bytes %llu, user_bytes %llu",
+	       (unsigned long long)a.file_bytes, (unsigned long long)a.user_bytes);
+	carveout_buf_free(buf);
+	tap_ok(carveout_get_info(ctx, &b) == 0 && b.file_bytes == 0 &&
+	       b.user_bytes == a.user_bytes - 2 * MIB,
+	       "info after the free: file_bytes 0, user_bytes down by 2M");
 }
 
 static void test_alloc_each_node(void)
@@ -644,6 +768,9 @@ int main(void)
 	test_dma();
 	test_errors();
 	test_close_first();
+	test_freemap();
+	test_slabinfo();
+	test_version_held();
 	test_stats_consistency();
 	/* Our file's sub-page caches keep empty slabs until it closes. */
 	carveout_close(ctx);

@@ -2,11 +2,12 @@
 /*
  * libcarveout: the carveout uapi wrapped for C programs.
  *
- * Each call fills the size-prefixed uapi structure with sizeof() of the
- * structure this library was built with, so an older kernel that does not
- * know a newer field fails with E2BIG instead of ignoring it, and a newer
- * kernel zero-fills what we do not know.  Output fields are always zero on
- * input (the kernel rejects anything else).
+ * Each call passes the size-prefixed uapi structure with sizeof() of the
+ * structure this library was built with and everything it does not set
+ * zero (output fields must be zero on input).  Under the ABI's growth rule
+ * a kernel that knows less accepts that as long as the fields it does not
+ * know are zero (E2BIG otherwise), and a kernel that knows more treats the
+ * fields past our size as their defaults.
  *
  * A buffer is mmap()ed at the offset ALLOC returned, from the start of its
  * first page: sub-page buffers start @page_offset bytes into that page,
@@ -14,8 +15,7 @@
  * carveout_buf.addr is map_base + page_offset.
  *
  * No global state: everything lives in struct carveout_ctx and struct
- * carveout_buf.  This file compiles alone (tests/user/test_lib.c includes
- * it), so it includes its header by a relative path.
+ * carveout_buf.  Only carveout_* symbols are exported (libcarveout.map).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -30,7 +30,14 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../include/libcarveout.h"
+#include <carveout/libcarveout.h>
+
+#ifndef CARVEOUT_VERSION
+#error "CARVEOUT_VERSION comes from dkms.conf through the Makefile"
+#endif
+
+/* Free blocks fetched per FREEMAP call of carveout_walk_free(). */
+#define CO_LIB_WALK_BATCH	256
 
 /*
  * @refs: one for the open context plus one per live struct carveout_buf,
@@ -135,6 +142,8 @@ CARVEOUT_API int carveout_get_info(struct carveout_ctx *ctx,
 	info->max_alloc = in.max_alloc;
 	info->file_limit = in.file_limit;
 	info->user_limit = in.user_limit;
+	info->file_bytes = in.file_bytes;
+	info->user_bytes = in.user_bytes;
 	info->nr_nodes_total = in.nr_nodes;
 	info->nr_nodes = in.nr_nodes < CARVEOUT_MAX_NODES ? in.nr_nodes :
 							    CARVEOUT_MAX_NODES;
@@ -148,6 +157,84 @@ CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx, unsigned int node,
 	stats->size = sizeof(*stats);
 	stats->node = node;
 	return co_lib_ioctl(ctx, CARVEOUT_IOC_STATS, stats);
+}
+
+CARVEOUT_API int carveout_get_freemap(struct carveout_ctx *ctx,
+				      unsigned int node, unsigned int piece,
+				      uint64_t *cursor,
+				      struct carveout_free_block *blocks,
+				      unsigned int cap,
+				      struct carveout_piece_info *pinfo)
+{
+	struct carveout_freemap fm;
+	int ret;
+
+	memset(&fm, 0, sizeof(fm));
+	fm.size = sizeof(fm);
+	fm.node = node;
+	fm.piece = piece;
+	fm.start = *cursor;
+	fm.blocks_ptr = (uintptr_t)blocks;
+	fm.blocks_cap = cap;
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_FREEMAP, &fm);
+	if (ret)
+		return ret;
+	if (fm.nr_blocks > cap)
+		return -EIO;
+	*cursor = fm.next;
+	if (pinfo) {
+		pinfo->nr_pieces = fm.nr_pieces;
+		pinfo->pages = fm.piece_pages;
+	}
+	return (int)fm.nr_blocks;
+}
+
+CARVEOUT_API int carveout_walk_free(struct carveout_ctx *ctx, unsigned int node,
+				    unsigned int piece, carveout_free_fn fn,
+				    void *arg, struct carveout_piece_info *pinfo)
+{
+	struct carveout_free_block blocks[CO_LIB_WALK_BATCH];
+	struct carveout_piece_info pi;
+	uint64_t cursor = 0, start;
+	int n, i, ret;
+
+	do {
+		start = cursor;
+		n = carveout_get_freemap(ctx, node, piece, &cursor, blocks,
+					 CO_LIB_WALK_BATCH, &pi);
+		if (n < 0)
+			return n;
+		if (!start && pinfo)
+			*pinfo = pi;
+		for (i = 0; i < n; i++) {
+			ret = fn(&blocks[i], arg);
+			if (ret)
+				return ret;
+		}
+		/* A cursor that stands still or runs past the end: stop. */
+		if (cursor > pi.pages || (cursor <= start && cursor < pi.pages))
+			return -EIO;
+	} while (cursor < pi.pages);
+	return 0;
+}
+
+CARVEOUT_API int carveout_get_slabinfo(struct carveout_ctx *ctx,
+				       unsigned int node,
+				       struct carveout_slab_class *classes,
+				       unsigned int cap)
+{
+	struct carveout_slabinfo si;
+	int ret;
+
+	memset(&si, 0, sizeof(si));
+	si.size = sizeof(si);
+	si.node = node;
+	si.classes_cap = cap;
+	si.classes_ptr = (uintptr_t)classes;
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_SLABINFO, &si);
+	if (ret)
+		return ret;
+	return si.nr_classes > INT32_MAX ? -EIO : (int)si.nr_classes;
 }
 
 static int co_lib_free_handle(struct carveout_ctx *ctx, uint32_t handle)
@@ -321,65 +408,101 @@ CARVEOUT_API int carveout_buf_export(struct carveout_buf *buf, int flags)
 	return ret ? ret : e.fd;
 }
 
-CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
+CARVEOUT_API const char *carveout_version(void)
 {
-	if (err < 0)
-		err = -err;
+	return CARVEOUT_VERSION;
+}
 
-	switch (op) {
-	case CARVEOUT_OP_OPEN:
-		switch (err) {
-		case ENOENT:
-			return "/dev/carveout does not exist: the carveout module is not loaded";
-		case ENODEV:
-		case ENXIO:
-			return "/dev/carveout has no driver behind it: the carveout module is not loaded";
-		case EACCES:
-		case EPERM:
-			return "no permission to open /dev/carveout (root only unless the module's mode= parameter allows more)";
-		default:
-			break;
-		}
-		break;
-	case CARVEOUT_OP_PARSE:
-		switch (err) {
-		case EINVAL:
-			return "not a size: give a number with an optional K, M, G or T suffix";
-		case ERANGE:
-			return "size too large";
-		default:
-			break;
-		}
-		break;
-	case CARVEOUT_OP_MAP:
-	case CARVEOUT_OP_UNMAP:
-		if (err == ENODEV)
-			return "no such device (give its bus name, e.g. 0000:00:03.0)";
-		if (err == ENOENT)
-			return op == CARVEOUT_OP_MAP ? "no such buffer handle" :
-			       "no such buffer handle or DMA mapping";
-		if (err == ENOMEM)
-			return "the DMA mapping failed (IOMMU or bounce space exhausted)";
-		break;
-	case CARVEOUT_OP_SYNC:
+/* Texts that depend on the operation; NULL when it adds nothing. */
+static const char *co_lib_open_text(int err)
+{
+	switch (err) {
+	case ENOENT:
+		return "/dev/carveout does not exist: the carveout module is not loaded";
+	case ENODEV:
+	case ENXIO:
+		return "/dev/carveout has no driver behind it: the carveout module is not loaded";
+	case EACCES:
+	case EPERM:
+		return "no permission to open /dev/carveout (root only unless the module's mode= parameter allows more)";
+	default:
+		return NULL;
+	}
+}
+
+static const char *co_lib_parse_text(int err)
+{
+	if (err == EINVAL)
+		return "not a size: give a number with an optional K, M, G or T suffix";
+	if (err == ERANGE)
+		return "size too large";
+	return NULL;
+}
+
+static const char *co_lib_dma_text(int err, enum carveout_op op)
+{
+	if (op == CARVEOUT_OP_SYNC) {
 		if (err == ENOENT)
 			return "no such buffer handle, or the buffer has no DMA mapping to sync";
 		if (err == EINVAL)
 			return "invalid sync: range outside the buffer, or direction not the mapping's";
-		break;
+		return NULL;
+	}
+	if (err == ENODEV)
+		return "no such device (give its bus name, e.g. 0000:00:03.0)";
+	if (err == ENOENT)
+		return op == CARVEOUT_OP_MAP ? "no such buffer handle" :
+		       "no such buffer handle or DMA mapping";
+	if (err == ENOMEM)
+		return "the DMA mapping failed (IOMMU or bounce space exhausted)";
+	return NULL;
+}
+
+static const char *co_lib_query_text(int err, enum carveout_op op)
+{
+	if (err == ENODEV)
+		return "no carveout region on that node";
+	if (err == ENOTTY && op == CARVEOUT_OP_SLABINFO)
+		return "the carveout module has no SLABINFO (older than this library)";
+	if (op != CARVEOUT_OP_FREEMAP)
+		return NULL;
+	if (err == EINVAL)
+		return "no such piece of the node's region";
+	if (err == ENOTTY)
+		return "the carveout module has no FREEMAP (older than this library)";
+	if (err == EIO)
+		return "the free map did not advance (module bug?)";
+	return NULL;
+}
+
+static const char *co_lib_op_text(int err, enum carveout_op op)
+{
+	switch (op) {
+	case CARVEOUT_OP_OPEN:
+		return co_lib_open_text(err);
+	case CARVEOUT_OP_PARSE:
+		return co_lib_parse_text(err);
+	case CARVEOUT_OP_MAP:
+	case CARVEOUT_OP_UNMAP:
+	case CARVEOUT_OP_SYNC:
+		return co_lib_dma_text(err, op);
 	case CARVEOUT_OP_STATS:
 	case CARVEOUT_OP_INFO:
-		if (err == ENODEV)
-			return "no carveout region on that node";
-		break;
+	case CARVEOUT_OP_SLABINFO:
+	case CARVEOUT_OP_FREEMAP:
+		return co_lib_query_text(err, op);
 	case CARVEOUT_OP_MMAP:
-		if (err == EINVAL)
-			return "the buffer cannot be mapped here (unknown handle or range)";
-		break;
+		return err == EINVAL ?
+		       "the buffer cannot be mapped here (unknown handle or range)" :
+		       NULL;
 	default:
-		break;
+		return NULL;
 	}
+}
 
+/* What an errno means for carveout whatever the operation. */
+static const char *co_lib_errno_text(int err)
+{
 	switch (err) {
 	case 0:
 		return "success";
@@ -413,6 +536,16 @@ CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
 	default:
 		return strerror(err);
 	}
+}
+
+CARVEOUT_API const char *carveout_strerror_op(int err, enum carveout_op op)
+{
+	const char *text;
+
+	if (err < 0)
+		err = -err;
+	text = co_lib_op_text(err, op);
+	return text ? text : co_lib_errno_text(err);
 }
 
 CARVEOUT_API const char *carveout_strerror(int err)

@@ -19,7 +19,7 @@
  *
  * "co_slab"/"co_buddy" are the allocator core (module/co_buddy.c and
  * co_slab.c compiled into this module) over a fake arena of PFNs that are
- * never touched: the allocator's own cost.  "carveout_alloc" is the
+ * never touched: the allocator's own cost.  "carveout_kbuf_alloc" is the
  * exported product path (buffer object, region lookup, zeroing).
  */
 #define pr_fmt(fmt) "cobench: " fmt
@@ -45,7 +45,7 @@
 #include <linux/carveout.h>
 
 #include "co_slab.h"
-#include "carveout_kapi.h"
+#include <carveout/kapi.h>
 
 static char *test = "fast";
 module_param(test, charp, 0444);
@@ -74,7 +74,7 @@ static const char *const impl_name[] = {
 	[I_CO_SLAB] = "co_slab", [I_KMEM] = "kmem_cache",
 	[I_DMAPOOL] = "dma_pool", [I_CO_BUDDY] = "co_buddy",
 	[I_PAGES] = "alloc_pages", [I_PAGES_ZERO] = "alloc_pages_zero",
-	[I_CO_KAPI] = "carveout_alloc",
+	[I_CO_KAPI] = "carveout_kbuf_alloc",
 };
 
 struct fb {
@@ -135,7 +135,7 @@ static int fast_thread(void *p)
 	unsigned long pfn[BATCH];
 	dma_addr_t dma[BATCH];
 	struct page *pg[BATCH];
-	struct carveout_buf *cb[BATCH];
+	struct carveout_kbuf *cb[BATCH];
 	bool have[BATCH];
 	unsigned int j;
 	u64 t0;
@@ -172,8 +172,10 @@ static int fast_thread(void *p)
 				have[j] = pg[j];
 				break;
 			case I_CO_KAPI:
-				cb[j] = carveout_alloc(PAGE_SIZE << b->arg, 0, 0,
-						       CARVEOUT_POLICY_LOCAL, 0);
+				cb[j] = carveout_kbuf_alloc(PAGE_SIZE << b->arg,
+							    0, 0,
+							    CARVEOUT_POLICY_LOCAL,
+							    0);
 				have[j] = !IS_ERR_OR_NULL(cb[j]);
 				break;
 			}
@@ -203,7 +205,7 @@ static int fast_thread(void *p)
 				__free_pages(pg[j], b->arg);
 				break;
 			case I_CO_KAPI:
-				carveout_free(cb[j]);
+				carveout_kbuf_free(cb[j]);
 				break;
 			}
 			if (err)
@@ -393,7 +395,7 @@ static int contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 
 enum limpl { L_CO_KAPI, L_CO_BUDDY, L_CONTIG, L_DMA, L_NR };
 static const char *const limpl_name[] = {
-	[L_CO_KAPI] = "carveout_alloc", [L_CO_BUDDY] = "co_buddy",
+	[L_CO_KAPI] = "carveout_kbuf_alloc", [L_CO_BUDDY] = "co_buddy",
 	[L_CONTIG] = "alloc_contig_range", [L_DMA] = "dma_alloc_cma",
 };
 
@@ -447,7 +449,7 @@ static int run_large(void)
 				continue;
 			}
 			for (r = -1; r < reps; r++) {
-				struct carveout_buf *cb = NULL;
+				struct carveout_kbuf *cb = NULL;
 				unsigned long pfn = 0;
 				bool ok = false, cma = false;
 				dma_addr_t dma;
@@ -457,11 +459,12 @@ static int run_large(void)
 				t0 = ktime_get_ns();
 				switch (li) {
 				case L_CO_KAPI:
-					cb = carveout_alloc(size, 0, 0,
-							    CARVEOUT_POLICY_STRICT, 0);
+					cb = carveout_kbuf_alloc(size, 0, 0,
+								 CARVEOUT_POLICY_STRICT,
+								 0);
 					ok = !IS_ERR_OR_NULL(cb);
 					if (ok)
-						carveout_free(cb);
+						carveout_kbuf_free(cb);
 					break;
 				case L_CO_BUDDY:
 					ok = !co_buddy_alloc(fake, nr, 0, 0, &pfn);

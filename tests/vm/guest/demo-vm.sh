@@ -48,6 +48,7 @@ if [ -x $D/tests/carveoutctl ]; then
 	sleep 2
 	run cat /sys/kernel/debug/carveout/buffers
 	run carveoutctl stats
+	run cat /sys/kernel/debug/carveout/node1/slabinfo
 	run carveoutctl map --width 64
 	run cat /sys/kernel/debug/carveout/node0/fragmentation
 	kill $h1 $h2 $h3

@@ -129,6 +129,10 @@ for n in $names; do
 	fi
 	stage "build: carveout on $n, $k_kver headers (W=1${extra:+, sparse}; userland $k_userland)" \
 		build_modules "k-$n" "$k_kdir" "$k_userland" "${extra[@]}"
+	if [ "$m_kind" = debug ] && [ "$k_userland" = host ]; then
+		stage "build: DKMS tree (module/ and uapi/ only) on $n, CONFIG_KUNIT=y" \
+			build_dkms_tree "k-dkms-$n" "$k_kdir"
+	fi
 done
 stage "build: userspace tests and tools" build_user
 for n in $dkms_kernels; do

@@ -135,7 +135,7 @@ build_modules() {
 	local dst=$build/$name run=()
 	rm -rf "$dst"
 	mkdir -p "$dst/src/tests"
-	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dst/src/"
+	cp -r "$top/Kbuild" "$top/dkms.conf" "$top/module" "$top/uapi" "$dst/src/"
 	cp -r "$top/tests/kunit" "$top/tests/selftest" "$top/tests/edu" "$dst/src/tests/"
 	[ "$userland" = host ] ||
 		run=(bash "$top/tests/vm/host/userland.sh" "$userland" run "$dst" --)
@@ -153,20 +153,34 @@ build_modules() {
 	find "$dst/src" -name '*.ko' -exec cp {} "$dst/ko/" \;
 }
 
-# build_user: the userspace tests and carveoutctl, static (the initramfs
-# has no libc).
-build_user() {
-	local dst=$build/user f
-	mkdir -p "$dst"
-	if [ -f "$top/userspace/Makefile" ]; then
-		make -s -C "$top/userspace" static || return 1
-		cp "$top/userspace/build/carveoutctl-static" "$dst/carveoutctl"
+# build_dkms_tree NAME KDIR: build from what a DKMS package ships (Kbuild,
+# Makefile, dkms.conf, module/, uapi/; no tests/) against KDIR, which may
+# have CONFIG_KUNIT=y: only carveout.ko may come out.
+build_dkms_tree() {
+	local name=$1 kdir=$2 dst=$build/$1 kos
+	rm -rf "$dst"
+	mkdir -p "$dst/src"
+	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
+		"$top/uapi" "$dst/src/"
+	if ! make -C "$kdir" M="$dst/src" W=1 CARVEOUT_TESTS=1 modules \
+			>"$dst/build.log" 2>&1; then
+		tail -n 40 "$dst/build.log"
+		return 1
 	fi
-	for f in "$top"/tests/user/test_*.c "$top"/tests/user/demo_*.c; do
-		gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
-			-I"$top/tests/user" -I"$top/tests/edu" -o "$dst/$(basename "$f" .c)" "$f" \
-			-lpthread || return 1
-	done
+	kos=$(cd "$dst/src" && find . -name '*.ko' | sort | tr '\n' ' ')
+	[ "$kos" = "./carveout.ko " ] || { echo "built: $kos"; return 1; }
+}
+
+# build_user: the userspace tests and carveoutctl, static (the initramfs
+# has no libc), through their own Makefiles; objects under build/user-obj.
+build_user() {
+	local dst=$build/user
+	mkdir -p "$dst"
+	make -s -C "$top/userspace" O="$build/user-obj/userspace" static || return 1
+	cp "$build/user-obj/userspace/carveoutctl-static" "$dst/carveoutctl"
+	make -s -C "$top/tests/user" O="$build/user-obj/tests" static || return 1
+	find "$build/user-obj/tests" -maxdepth 1 -type f -perm -u+x \
+		\( -name 'test_*' -o -name 'demo_*' \) -exec cp {} "$dst/" \;
 }
 
 # kernel_prepare NAME: make the matrix entry NAME ready (fetch, unpack or

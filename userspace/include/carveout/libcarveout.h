@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * libcarveout: a small C library over the carveout uapi (<linux/carveout.h>).
+ * libcarveout: a small C library over the carveout uapi.
+ *
+ * Installed as <carveout/libcarveout.h> next to the uapi header it
+ * includes, <carveout/carveout.h> (a copy of the kernel's
+ * uapi/linux/carveout.h; the system's <linux/...> belongs to the kernel's
+ * own uapi headers).  `pkg-config --cflags carveout` gives the include
+ * path, so programs write #include <carveout/libcarveout.h>.
  *
  * A context (struct carveout_ctx) is one open file of /dev/carveout; buffer
  * handles are private to it.  A buffer (struct carveout_buf) is allocated
@@ -23,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <linux/carveout.h>
+#include "carveout.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -53,6 +59,8 @@ struct carveout_ctx;
  * @max_alloc: largest single buffer possible now
  * @file_limit: bytes one open file may hold (0: no limit)
  * @user_limit: bytes one user may hold (0: no limit)
+ * @file_bytes: bytes this context (open file) holds now
+ * @user_bytes: bytes the calling user holds now, over all open files
  * @nr_nodes: entries filled in @nodes
  * @nr_nodes_total: nodes with a region (more than @nr_nodes only beyond
  *	CARVEOUT_MAX_NODES)
@@ -66,6 +74,8 @@ struct carveout_sysinfo {
 	uint64_t max_alloc;
 	uint64_t file_limit;
 	uint64_t user_limit;
+	uint64_t file_bytes;
+	uint64_t user_bytes;
 	unsigned int nr_nodes;
 	unsigned int nr_nodes_total;
 	struct carveout_node_info nodes[CARVEOUT_MAX_NODES];
@@ -143,7 +153,19 @@ enum carveout_op {
 	CARVEOUT_OP_EXPORT,
 	CARVEOUT_OP_STATS,
 	CARVEOUT_OP_PARSE,
+	CARVEOUT_OP_FREEMAP,
+	CARVEOUT_OP_SLABINFO,
 };
+
+/**
+ * carveout_version() - the version of this library
+ *
+ * It is the version of the carveout package it was built from (module,
+ * library and tool share one).
+ *
+ * Return: a static string such as "0.2.0".
+ */
+CARVEOUT_API const char *carveout_version(void);
 
 /**
  * carveout_open() - open /dev/carveout
@@ -195,6 +217,95 @@ CARVEOUT_API int carveout_get_info(struct carveout_ctx *ctx,
 CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx,
 				    unsigned int node,
 				    struct carveout_stats *stats);
+
+/**
+ * struct carveout_piece_info - one contiguous piece of a node's region
+ * @nr_pieces: pieces the node's region is made of
+ * @pages: pages in this piece (the free map's positions run 0 .. @pages)
+ */
+struct carveout_piece_info {
+	unsigned int nr_pieces;
+	uint64_t pages;
+};
+
+/**
+ * carveout_get_freemap() - one step of a walk over a piece's free blocks
+ * @ctx: the context
+ * @node: NUMA node id
+ * @piece: piece of the node's region, 0 .. nr_pieces - 1
+ * @cursor: in, the page offset to start at (0 for a new walk); out, where
+ *	the next step starts; the walk is done when it equals @pinfo->pages
+ * @blocks: receives free blocks in address order
+ * @cap: room in @blocks (> 0); the kernel may fill fewer
+ * @pinfo: if not NULL, receives the piece count and this piece's size
+ *
+ * Positions are page offsets within the piece, never physical addresses;
+ * any caller that can open the device may read them.  Each step is
+ * consistent in itself; a walk made of several steps is not one snapshot.
+ * carveout_walk_free() does the whole walk.
+ *
+ * Return: the number of blocks filled, or -errno: -ENODEV (no region on
+ * @node), -EINVAL (@piece out of range, @cap 0), -ENOTTY (a module without
+ * CARVEOUT_CAP_FREEMAP).
+ */
+CARVEOUT_API int carveout_get_freemap(struct carveout_ctx *ctx,
+				      unsigned int node, unsigned int piece,
+				      uint64_t *cursor,
+				      struct carveout_free_block *blocks,
+				      unsigned int cap,
+				      struct carveout_piece_info *pinfo);
+
+/**
+ * typedef carveout_free_fn - called by carveout_walk_free() per free block
+ * @block: the block: first page (offset in the piece) and order
+ * @arg: the caller's argument
+ *
+ * Return: 0 to go on; anything else stops the walk and is returned.
+ */
+typedef int (*carveout_free_fn)(const struct carveout_free_block *block,
+				void *arg);
+
+/**
+ * carveout_walk_free() - every free block of one piece, in address order
+ * @ctx: the context
+ * @node: NUMA node id
+ * @piece: piece of the node's region
+ * @fn: called for each free block
+ * @arg: passed to @fn
+ * @pinfo: if not NULL, receives the piece count and this piece's size
+ *	(before the first call of @fn)
+ *
+ * Walks with CARVEOUT_IOC_FREEMAP's cursor, a bounded batch per call.
+ *
+ * Return: 0 when the walk reached the end of the piece, @fn's non-zero
+ * return, or -errno as carveout_get_freemap(); -EIO if the kernel's
+ * cursor did not advance.
+ */
+CARVEOUT_API int carveout_walk_free(struct carveout_ctx *ctx, unsigned int node,
+				    unsigned int piece, carveout_free_fn fn,
+				    void *arg,
+				    struct carveout_piece_info *pinfo);
+
+/**
+ * carveout_get_slabinfo() - this context's own sub-page caches on a node
+ * @ctx: the context
+ * @node: NUMA node id
+ * @classes: receives one entry per size class, by increasing size (object
+ *	size, objects per slab and pages per slab are filled even when the
+ *	context has no cache on @node; the counts are then 0)
+ * @cap: room in @classes (0: only count the classes)
+ *
+ * Only the calling context's caches are reported: buffers of other open
+ * files, even of the same process, never show here.
+ *
+ * Return: the number of size classes (min(that, @cap) entries filled), or
+ * -errno: -ENODEV (no region on @node), -ENOTTY (a module without
+ * CARVEOUT_CAP_FREEMAP).
+ */
+CARVEOUT_API int carveout_get_slabinfo(struct carveout_ctx *ctx,
+				       unsigned int node,
+				       struct carveout_slab_class *classes,
+				       unsigned int cap);
 
 /**
  * carveout_buf_alloc() - allocate a buffer and map it into this process

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveout: streaming DMA mappings of buffers for devices.
+ *
+ * Userspace names a device by its bus name (MAP, UNMAP, SYNC, the DEVICE
+ * placement policy); in-kernel users pass the device.  Each mapping made
+ * through MAP keeps a reference to its device and belongs to the handle:
+ * freeing the handle removes it (a device must not keep an IOVA to memory
+ * its owner gave up).  Without a translating IOMMU a device reaches only
+ * memory below its DMA mask, and MAP refuses buffers above it.
+ *
+ * A buffer has at most one mapping a device may write (see
+ * co_dma_has_writer()), counting dma-buf attachments too.
+ *
+ * Locks: see carveout.h.  Every function here runs under co_buffer.lock
+ * or takes it.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/iommu.h>
+#include <linux/pci.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+
+#include "carveout.h"
+
+/**
+ * co_find_device() - find a device by its name on the PCI or platform bus
+ * @name: e.g. "0000:00:03.0", optionally prefixed "pci:" or "platform:"
+ *
+ * Context: process context.
+ * Return: the device with a reference held, or NULL.
+ */
+struct device *co_find_device(const char *name)
+{
+	struct device *dev = NULL;
+
+	if (!strncmp(name, "platform:", 9))
+		return bus_find_device_by_name(&platform_bus_type, NULL, name + 9);
+	if (!strncmp(name, "pci:", 4))
+		name += 4;
+#ifdef CONFIG_PCI
+	dev = bus_find_device_by_name(&pci_bus_type, NULL, name);
+#endif
+	if (!dev)
+		dev = bus_find_device_by_name(&platform_bus_type, NULL, name);
+	return dev;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_find_device);
+
+/**
+ * co_dev_translated() - does a device reach memory through a translating
+ *	IOMMU?
+ * @dev: the device
+ *
+ * Context: any.
+ * Return: true when an IOMMU domain other than identity translates for it.
+ */
+bool co_dev_translated(struct device *dev)
+{
+	struct iommu_domain *dom;
+
+	if (!device_iommu_mapped(dev))
+		return false;
+	dom = iommu_get_domain_for_dev(dev);
+	return dom && dom->type != IOMMU_DOMAIN_IDENTITY;
+}
+
+/**
+ * co_dma_has_writer() - may a device write the buffer already?
+ * @buf: the buffer
+ *
+ * Streaming mappings a device may write must not overlap (the DMA API's
+ * cache maintenance cannot serve two writers of one cache line): a buffer
+ * has at most one mapping that is not DMA_TO_DEVICE, through MAP or a
+ * dma-buf attachment.
+ *
+ * Context: @buf->lock held.
+ * Return: true when a mapping other than DMA_TO_DEVICE exists.
+ */
+bool co_dma_has_writer(struct co_buffer *buf)
+{
+	struct co_dmabuf_att *a;
+	struct co_dma_map *m;
+
+	lockdep_assert_held(&buf->lock);
+	list_for_each_entry(m, &buf->maps, link)
+		if (m->dir != DMA_TO_DEVICE)
+			return true;
+	list_for_each_entry(a, &buf->attachments, link)
+		if (a->mapped && a->dir != DMA_TO_DEVICE)
+			return true;
+	return false;
+}
+
+/**
+ * co_dma_unmap_all() - remove every mapping made through MAP
+ * @buf: the buffer
+ *
+ * Context: @buf->lock held.
+ */
+void co_dma_unmap_all(struct co_buffer *buf)
+{
+	struct co_dma_map *m, *tmp;
+
+	lockdep_assert_held(&buf->lock);
+	list_for_each_entry_safe(m, tmp, &buf->maps, link) {
+		dma_unmap_page_attrs(m->dev, m->addr, buf->granted, m->dir, 0);
+		list_del(&m->link);
+		put_device(m->dev);
+		kfree(m);
+	}
+}
+
+/**
+ * co_dma_map() - map a buffer for a device (streaming DMA)
+ * @buf: the buffer
+ * @dev: the device; the mapping keeps a reference to it
+ * @dir: DMA direction
+ * @addr: the address the device uses
+ *
+ * Context: process context.
+ * Return: 0; -ENOENT when the handle was freed; -ERANGE when the device,
+ * with no IOMMU translating, cannot reach the buffer (allocate with the
+ * DEVICE policy to place it below the device's mask); -EBUSY when @dir
+ * lets the device write and another such mapping exists; -ENOMEM when the
+ * mapping failed.
+ */
+int co_dma_map(struct co_buffer *buf, struct device *dev,
+	       enum dma_data_direction dir, dma_addr_t *addr)
+{
+	struct co_dma_map *m;
+	int ret = 0;
+
+	if (!co_dev_translated(dev) &&
+	    buf->phys + buf->granted - 1 > dma_get_mask(dev)) {
+		dev_dbg(dev, "carveout: buffer at %pa above DMA mask %#llx\n",
+			&buf->phys, dma_get_mask(dev));
+		return -ERANGE;
+	}
+	m = co_kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m)
+		return -ENOMEM;
+	mutex_lock(&buf->lock);
+	if (buf->dead) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (dir != DMA_TO_DEVICE && co_dma_has_writer(buf)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	m->addr = dma_map_page_attrs(dev, co_phys_page(buf->phys),
+				     offset_in_page(buf->phys), buf->granted,
+				     dir, 0);
+	if (dma_mapping_error(dev, m->addr)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	m->dev = get_device(dev);
+	m->dir = dir;
+	list_add_tail(&m->link, &buf->maps);
+	*addr = m->addr;
+	m = NULL;
+out:
+	mutex_unlock(&buf->lock);
+	kfree(m);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_dma_map);
+
+/**
+ * co_dma_unmap() - remove one DMA mapping
+ * @buf: the buffer
+ * @dev: the device
+ * @addr: the address MAP returned
+ *
+ * Context: process context.
+ * Return: 0, or -ENOENT when no such mapping exists.
+ */
+int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr)
+{
+	struct co_dma_map *m;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(m, &buf->maps, link) {
+		if (m->dev == dev && m->addr == addr) {
+			dma_unmap_page_attrs(dev, addr, buf->granted, m->dir, 0);
+			list_del(&m->link);
+			mutex_unlock(&buf->lock);
+			put_device(m->dev);
+			kfree(m);
+			return 0;
+		}
+	}
+	mutex_unlock(&buf->lock);
+	return -ENOENT;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_dma_unmap);
+
+/**
+ * co_dma_sync() - hand a byte range to the CPU or to the device(s)
+ * @buf: the buffer
+ * @for_cpu: true: for the CPU; false: for the device
+ * @offset: first byte
+ * @len: bytes (validated by the caller)
+ * @addr: the mapping to sync, or 0 for every mapping
+ * @dir: direction; must be the mapping's
+ *
+ * Context: process context.
+ * Return: 0; -ENOENT when @addr names no mapping (or there is none);
+ * -EINVAL when @dir is not the mapping's direction.
+ */
+int co_dma_sync(struct co_buffer *buf, bool for_cpu, u64 offset, u64 len,
+		dma_addr_t addr, enum dma_data_direction dir)
+{
+	struct co_dma_map *m;
+	int ret = -ENOENT;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(m, &buf->maps, link) {
+		if (addr && m->addr != addr)
+			continue;
+		if (m->dir != dir) {
+			if (addr) {
+				ret = -EINVAL;
+				break;
+			}
+			continue;
+		}
+		if (for_cpu)
+			dma_sync_single_range_for_cpu(m->dev, m->addr, offset,
+						      len, m->dir);
+		else
+			dma_sync_single_range_for_device(m->dev, m->addr,
+							 offset, len, m->dir);
+		ret = 0;
+	}
+	mutex_unlock(&buf->lock);
+	return ret;
+}

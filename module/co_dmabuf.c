@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * carveout: the dma-buf exporter.
+ *
+ * An exported buffer is one dma-buf; the dma-buf holds a buffer reference
+ * until its release.  Each attachment gets the buffer as a table of
+ * contiguous chunks, mapped for the importer on map_dma_buf; a mapping the
+ * importer may write counts under the one-writer rule (co_dma.c).  CPU
+ * access syncs every mapped attachment.
+ *
+ * Locks: see carveout.h; attachments are protected by co_buffer.lock.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/iosys-map.h>
+#include <linux/module.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "carveout.h"
+
+/* A scatterlist entry holds at most UINT_MAX bytes: use 1 GiB chunks. */
+#define CO_SG_CHUNK	SZ_1G
+
+static int co_dmabuf_attach(struct dma_buf *dmabuf,
+			    struct dma_buf_attachment *att)
+{
+	struct co_buffer *buf = dmabuf->priv;
+	struct co_dmabuf_att *a;
+	struct scatterlist *sg;
+	unsigned int nents;
+	u64 done = 0, len;
+	int ret;
+
+	a = co_kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	nents = DIV_ROUND_UP_ULL(buf->granted, CO_SG_CHUNK);
+	ret = sg_alloc_table(&a->sgt, nents, GFP_KERNEL);
+	if (ret) {
+		kfree(a);
+		return ret;
+	}
+	for (sg = a->sgt.sgl; sg; sg = sg_next(sg)) {
+		len = min_t(u64, buf->granted - done, CO_SG_CHUNK);
+		sg_set_page(sg, co_phys_page(buf->phys + done), len,
+			    offset_in_page(buf->phys + done));
+		done += len;
+	}
+	a->dev = att->dev;
+	att->priv = a;
+	mutex_lock(&buf->lock);
+	list_add_tail(&a->link, &buf->attachments);
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static void co_dmabuf_detach(struct dma_buf *dmabuf,
+			     struct dma_buf_attachment *att)
+{
+	struct co_buffer *buf = dmabuf->priv;
+	struct co_dmabuf_att *a = att->priv;
+
+	mutex_lock(&buf->lock);
+	list_del(&a->link);
+	mutex_unlock(&buf->lock);
+	sg_free_table(&a->sgt);
+	kfree(a);
+}
+
+static struct sg_table *co_dmabuf_map(struct dma_buf_attachment *att,
+				      enum dma_data_direction dir)
+{
+	struct co_buffer *buf = att->dmabuf->priv;
+	struct co_dmabuf_att *a = att->priv;
+	int ret;
+
+	mutex_lock(&buf->lock);
+	if (dir != DMA_TO_DEVICE && co_dma_has_writer(buf)) {
+		mutex_unlock(&buf->lock);
+		return ERR_PTR(-EBUSY);
+	}
+	ret = dma_map_sgtable(att->dev, &a->sgt, dir, 0);
+	if (!ret) {
+		a->mapped = true;
+		a->dir = dir;
+	}
+	mutex_unlock(&buf->lock);
+	return ret ? ERR_PTR(ret) : &a->sgt;
+}
+
+static void co_dmabuf_unmap(struct dma_buf_attachment *att,
+			    struct sg_table *sgt, enum dma_data_direction dir)
+{
+	struct co_buffer *buf = att->dmabuf->priv;
+	struct co_dmabuf_att *a = att->priv;
+
+	mutex_lock(&buf->lock);
+	a->mapped = false;
+	mutex_unlock(&buf->lock);
+	dma_unmap_sgtable(att->dev, sgt, dir, 0);
+}
+
+static int co_dmabuf_cpu_access(struct dma_buf *dmabuf, bool begin)
+{
+	struct co_buffer *buf = dmabuf->priv;
+	struct co_dmabuf_att *a;
+
+	mutex_lock(&buf->lock);
+	list_for_each_entry(a, &buf->attachments, link) {
+		if (!a->mapped)
+			continue;
+		if (begin)
+			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
+		else
+			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
+	}
+	mutex_unlock(&buf->lock);
+	return 0;
+}
+
+static int co_dmabuf_begin_cpu(struct dma_buf *dmabuf,
+			       enum dma_data_direction dir)
+{
+	return co_dmabuf_cpu_access(dmabuf, true);
+}
+
+static int co_dmabuf_end_cpu(struct dma_buf *dmabuf,
+			     enum dma_data_direction dir)
+{
+	return co_dmabuf_cpu_access(dmabuf, false);
+}
+
+static int co_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
+{
+	struct co_buffer *buf = dmabuf->priv;
+
+	/* A sub-page object shares its page with its owner's other objects. */
+	if (buf->slab)
+		return -EINVAL;
+	return co_buffer_mmap(buf, vma, vma->vm_pgoff);
+}
+
+static int co_dmabuf_vmap(struct dma_buf *dmabuf, struct iosys_map *map)
+{
+	struct co_buffer *buf = dmabuf->priv;
+
+	iosys_map_set_vaddr(map, phys_to_virt(buf->phys));
+	return 0;
+}
+
+static void co_dmabuf_release(struct dma_buf *dmabuf)
+{
+	co_buffer_put(dmabuf->priv);
+}
+
+static const struct dma_buf_ops co_dmabuf_ops = {
+	.attach			= co_dmabuf_attach,
+	.detach			= co_dmabuf_detach,
+	.map_dma_buf		= co_dmabuf_map,
+	.unmap_dma_buf		= co_dmabuf_unmap,
+	.begin_cpu_access	= co_dmabuf_begin_cpu,
+	.end_cpu_access		= co_dmabuf_end_cpu,
+	.mmap			= co_dmabuf_mmap,
+	.vmap			= co_dmabuf_vmap,
+	.release		= co_dmabuf_release,
+};
+
+/**
+ * co_buffer_export() - export a buffer as a dma-buf
+ * @buf: the buffer; the dma-buf takes a reference
+ * @flags: O_RDWR / O_CLOEXEC for the dma-buf file
+ *
+ * Context: process context.
+ * Return: the dma-buf (the caller installs its fd), or an ERR_PTR.
+ */
+struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp);
+	struct dma_buf *dmabuf;
+
+	exp.owner = THIS_MODULE;
+	exp.ops = &co_dmabuf_ops;
+	exp.size = buf->slab ? buf->granted : co_buffer_span(buf) << PAGE_SHIFT;
+	exp.flags = flags;
+	exp.priv = buf;
+	if (co_should_fail(exp.size))
+		return ERR_PTR(-ENOMEM);
+	co_buffer_get(buf);
+	dmabuf = dma_buf_export(&exp);
+	if (IS_ERR(dmabuf))
+		co_buffer_put(buf);
+	return dmabuf;
+}

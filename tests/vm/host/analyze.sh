@@ -8,6 +8,8 @@
 # (it proves the scanner works) and is not held against the run.
 #
 # Usage: analyze.sh OUT_DIR KUNIT(0|1) QEMU_STATUS [ONLY]
+#   KUNIT: 1 for a debug kernel: every KUnit suite and the kmemleak scan
+#   must have reported
 #   ONLY: comma-separated user tests that must be present instead of all
 # Prints the results and a last line "COUNTS pass fail skip".
 set -uo pipefail
@@ -82,6 +84,7 @@ check_present() {
 	fi
 }
 if [ "$want_kunit" = 1 ]; then
+	check_present "kmemleak:scan"
 	for s in $("$here/expected.sh" kunit); do
 		check_present "kunit:$s"
 	done

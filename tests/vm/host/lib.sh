@@ -72,14 +72,22 @@ apt_update() {
 
 # fetch_deb PACKAGE VERSION: print the path of PACKAGE_VERSION.deb, kept
 # under $cache/debs; downloaded (apt-get download) only when missing, and
-# the package lists refreshed only when the download fails.
+# the package lists refreshed only when the download fails.  Serialised:
+# make check fetches from two jobs at once.
 fetch_deb() {
+	mkdir -p "$cache/debs"
+	(
+		flock 7
+		__fetch_deb "$@"
+	) 7>"$cache/.lock-apt"
+}
+
+__fetch_deb() {
 	local f=$cache/debs/${1}_$2.deb tmp
 	if [ -s "$f" ]; then
 		echo "$f"
 		return 0
 	fi
-	mkdir -p "$cache/debs"
 	tmp=$(mktemp -d -p "$cache/debs")
 	if ! (cd "$tmp" && capt download -qq "$1=$2") >"$tmp/log" 2>&1; then
 		if ! { apt_update && (cd "$tmp" && capt download -qq "$1=$2"); } \

@@ -455,8 +455,8 @@ void op_export(int f)
 		x.fd = 1 + rr(100);
 	pick_argvar(&v, sizeof(x), CARVEOUT_EXPORT_MIN_SIZE);
 	e = argvar_err(&v, sizeof(x));
-	if (!e && ((x.flags & ~(O_CLOEXEC | O_ACCMODE)) ||
-		   (x.flags & O_ACCMODE) == O_ACCMODE || x.fd))
+	/* O_RDONLY or O_RDWR, and O_CLOEXEC: nothing else (no O_WRONLY). */
+	if (!e && ((x.flags & ~CARVEOUT_EXPORT_FLAGS) || x.fd))
 		e = EINVAL;
 	if (!e && b < 0)
 		e = ENOENT;

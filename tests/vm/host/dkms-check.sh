@@ -29,6 +29,10 @@ cleanup() {
 }
 cleanup
 trap cleanup EXIT
+# dkms installs nothing for a kernel without modules.dep (it takes that for
+# a kernel that is not installed) and deletes an empty one when it removes
+# the last module: do what the image package's postinst would.
+[ -f "/lib/modules/$kver/modules.dep" ] || depmod -a "$kver" 2>/dev/null
 mkdir -p "$src"
 cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
 	"$top/uapi" "$src/"

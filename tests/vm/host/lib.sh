@@ -267,10 +267,6 @@ stock_headers() {
 		echo "kernel $m_name: $k_kdir/Makefile missing after unpacking" >&2
 		return 1
 	fi
-	# What the image package's postinst does; dkms installs nothing for
-	# a kernel without modules.dep.
-	bash "$top/tests/vm/host/userland.sh" "$m_userland" run -- \
-		depmod -a "$m_release" 2>/dev/null || return 1
 	mkdir -p "$root/var/lib/carveout"
 	touch "$root/var/lib/carveout/prepared-${m_release}_$m_version"
 }

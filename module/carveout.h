@@ -365,6 +365,10 @@ u64 co_node_free_bytes(struct co_node *cn);
 u64 co_regions_largest_piece(void);
 int co_piece_walk_free(struct co_piece *p, unsigned long from,
 		       co_buddy_walk_fn fn, void *priv);
+#if IS_ENABLED(CONFIG_KUNIT)
+struct zone;
+bool co_zone_allowed(struct zone *zone);
+#endif
 
 /* co_owner.c: owners (open files, the kernel client), users and limits */
 extern struct list_head co_files;

@@ -145,6 +145,24 @@ static bool co_range_usable(struct zone *zone, unsigned long pfn,
 	return true;
 }
 
+/**
+ * co_zone_allowed() - may a region be taken from a zone?
+ * @zone: a zone of a node
+ *
+ * Never from ZONE_MOVABLE (a long-term pin of a page there makes GUP try
+ * to migrate it first, in a loop, and blocks memory offline) nor from
+ * ZONE_DEVICE.
+ *
+ * Context: any.
+ * Return: true for a populated zone a region may come from.
+ */
+VISIBLE_IF_KUNIT bool co_zone_allowed(struct zone *zone)
+{
+	return populated_zone(zone) && zone_idx(zone) != ZONE_MOVABLE &&
+	       !zone_is_zone_device(zone);
+}
+EXPORT_SYMBOL_IF_KUNIT(co_zone_allowed);
+
 /*
  * Take @nr pages (a multiple of the pageblock size) on node @nid, naturally
  * aligned to the largest power of two not above @nr.
@@ -160,7 +178,7 @@ static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 	align = max_t(unsigned long, align, pageblock_nr_pages);
 	for (z = MAX_NR_ZONES - 1; z >= 0; z--) {
 		zone = &pgdat->node_zones[z];
-		if (!populated_zone(zone) || zone_end_pfn(zone) < nr)
+		if (!co_zone_allowed(zone) || zone_end_pfn(zone) < nr)
 			continue;
 		start = ALIGN_DOWN(zone_end_pfn(zone) - nr, align);
 		for (; start >= zone->zone_start_pfn; start -= align) {

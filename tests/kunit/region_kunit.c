@@ -156,12 +156,44 @@ static void co_region_natural_blocks(struct kunit *test)
 	}
 }
 
+/*
+ * Regions never come from ZONE_MOVABLE or ZONE_DEVICE: the zone test says
+ * so for every zone of every node, and every piece taken from the page
+ * allocator sits in a zone it allows.
+ */
+static void co_region_zones(struct kunit *test)
+{
+	struct co_node *cn;
+	struct co_piece *p;
+	struct zone *zone;
+	int nid, z;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			zone = &NODE_DATA(nid)->node_zones[z];
+			KUNIT_EXPECT_EQ_MSG(test, co_zone_allowed(zone),
+					    populated_zone(zone) &&
+					    z != ZONE_MOVABLE &&
+					    !zone_is_zone_device(zone),
+					    "node %d zone %d", nid, z);
+		}
+		zone = &NODE_DATA(nid)->node_zones[ZONE_MOVABLE];
+		KUNIT_EXPECT_FALSE(test, co_zone_allowed(zone));
+	}
+	co_for_each_node(cn)
+		co_for_each_piece(cn, p)
+			if (!p->reserved_mem)
+				KUNIT_EXPECT_TRUE(test, co_zone_allowed(
+					page_zone(pfn_to_page(p->start_pfn))));
+}
+
 static struct kunit_case co_region_cases[] = {
 	KUNIT_CASE_PARAM(co_region_parse_size, co_size_gen_params),
 	KUNIT_CASE(co_region_parse_nodes),
 	KUNIT_CASE(co_region_on_its_node),
 	KUNIT_CASE(co_region_pieces_disjoint),
 	KUNIT_CASE(co_region_natural_blocks),
+	KUNIT_CASE(co_region_zones),
 	{}
 };
 

@@ -61,6 +61,21 @@ static long meminfo(const char *key)
 	return v;
 }
 
+/*
+ * MemFree with the page cache and reclaimable slab dropped first, so what
+ * it shows is what the module cycles took and did not give back.
+ */
+static long memfree_settled(void)
+{
+	FILE *f = fopen("/proc/sys/vm/drop_caches", "w");
+
+	if (f) {
+		fputs("3\n", f);
+		fclose(f);
+	}
+	return meminfo("MemFree:");
+}
+
 static void test_refuse_unload(void)
 {
 	struct carveout_alloc a;
@@ -86,13 +101,18 @@ static void test_refuse_unload(void)
 
 static void test_cycles(void)
 {
-	long base, now, worst = 0;
+	long base = 0, now, worst = 0;
 	struct carveout_alloc a;
 	int i, ok = 1, fd;
 	void *p;
 
-	base = meminfo("MemFree:");
-	for (i = 0; i < 50 && ok; i++) {
+	/*
+	 * The baseline is taken after a first cycle: the first load makes
+	 * caches (module loader, debugfs, sysfs) that later cycles reuse.
+	 */
+	for (i = 0; i < 51 && ok; i++) {
+		if (i == 1)
+			base = memfree_settled();
 		if (load(ARGS)) {
 			tap_diag("cycle %d: load failed: %s", i, strerror(errno));
 			ok = 0;
@@ -113,12 +133,15 @@ static void test_cycles(void)
 			tap_diag("cycle %d: unload failed: %s", i, strerror(errno));
 			ok = 0;
 		}
+		if (i < 1)
+			continue;
 		now = meminfo("MemFree:");
 		if (base - now > worst)
 			worst = base - now;
 	}
-	tap_ok(ok && i == 50, "50 load/use/unload cycles (%d done)", i);
-	now = meminfo("MemFree:");
+	tap_ok(ok && i == 51, "50 load/use/unload cycles after a first (%d done)",
+	       i - 1);
+	now = memfree_settled();
 	/*
 	 * The regions are 2 x 128 MiB; what else moves (KASAN's quarantine,
 	 * slab caches) stays well below one region.

@@ -41,6 +41,8 @@
  *                                             slab statistics)
  *   co_file.lock -> slab and buddy locks     (a slab set is created)
  *   co_file.lock -> co_slab_pages' xa lock   (a page enters a slab)
+ *   co_buffer.lock -> co_iova_mutex          (a streaming map or unmap,
+ *                                             co_dma.c; innermost)
  *   co_buffer.lock -> the DMA API            (map, unmap, sync)
  *
  * co_held_lock is taken alone: held buffers are finished after it is
@@ -395,6 +397,8 @@ int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr);
 int co_dma_sync(struct co_buffer *buf, bool for_cpu, u64 offset, u64 len,
 		dma_addr_t addr, enum dma_data_direction dir);
 void co_dma_flush_lazy(struct device *dev);
+void co_iova_lock(void);
+void co_iova_unlock(void);
 
 /* co_place.c: which node and which memory a request gets */
 int co_pick_nodes(const struct co_alloc_req *req, int *order, int max);

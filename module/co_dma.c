@@ -31,6 +31,36 @@
 
 #include "carveout.h"
 
+/*
+ * Serialises streaming maps and unmaps.  dma_unmap_*() gives the IOVA back
+ * (at once, or from the flush queue's timer) before the DMA-API debug code
+ * drops its record of the mapping; a map on another CPU in between can get
+ * the same IOVA, and the first unmap then drops the new mapping's record,
+ * whose next sync is reported as memory never mapped.  Innermost: taken
+ * under co_buffer.lock, nothing is taken under it.
+ */
+static DEFINE_MUTEX(co_iova_mutex);
+
+/**
+ * co_iova_lock() - enter a streaming map or unmap
+ *
+ * Context: process context; see co_iova_mutex.
+ */
+void co_iova_lock(void)
+{
+	mutex_lock(&co_iova_mutex);
+}
+
+/**
+ * co_iova_unlock() - leave a streaming map or unmap
+ *
+ * Context: process context, after co_iova_lock().
+ */
+void co_iova_unlock(void)
+{
+	mutex_unlock(&co_iova_mutex);
+}
+
 /**
  * co_find_device() - find a device by its name on the PCI or platform bus
  * @name: e.g. "0000:00:03.0", optionally prefixed "pci:" or "platform:"
@@ -129,7 +159,9 @@ void co_dma_unmap_all(struct co_buffer *buf)
 
 	lockdep_assert_held(&buf->lock);
 	list_for_each_entry_safe(m, tmp, &buf->maps, link) {
+		co_iova_lock();
 		dma_unmap_page_attrs(m->dev, m->addr, buf->granted, m->dir, 0);
+		co_iova_unlock();
 		co_dma_flush_lazy(m->dev);
 		list_del(&m->link);
 		put_device(m->dev);
@@ -175,9 +207,11 @@ int co_dma_map(struct co_buffer *buf, struct device *dev,
 		ret = -EBUSY;
 		goto out;
 	}
+	co_iova_lock();
 	m->addr = dma_map_page_attrs(dev, co_phys_page(buf->phys),
 				     offset_in_page(buf->phys), buf->granted,
 				     dir, 0);
+	co_iova_unlock();
 	if (dma_mapping_error(dev, m->addr)) {
 		ret = -ENOMEM;
 		goto out;
@@ -210,7 +244,9 @@ int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr)
 	mutex_lock(&buf->lock);
 	list_for_each_entry(m, &buf->maps, link) {
 		if (m->dev == dev && m->addr == addr) {
+			co_iova_lock();
 			dma_unmap_page_attrs(dev, addr, buf->granted, m->dir, 0);
+			co_iova_unlock();
 			co_dma_flush_lazy(dev);
 			list_del(&m->link);
 			mutex_unlock(&buf->lock);

@@ -84,7 +84,9 @@ static struct sg_table *co_dmabuf_map(struct dma_buf_attachment *att,
 		mutex_unlock(&buf->lock);
 		return ERR_PTR(-EBUSY);
 	}
+	co_iova_lock();
 	ret = dma_map_sgtable(att->dev, &a->sgt, dir, 0);
+	co_iova_unlock();
 	if (!ret) {
 		a->mapped = true;
 		a->dir = dir;
@@ -102,7 +104,9 @@ static void co_dmabuf_unmap(struct dma_buf_attachment *att,
 	mutex_lock(&buf->lock);
 	a->mapped = false;
 	mutex_unlock(&buf->lock);
+	co_iova_lock();
 	dma_unmap_sgtable(att->dev, sgt, dir, 0);
+	co_iova_unlock();
 	co_dma_flush_lazy(att->dev);
 }
 

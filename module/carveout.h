@@ -370,6 +370,9 @@ int co_piece_walk_free(struct co_piece *p, unsigned long from,
 #if IS_ENABLED(CONFIG_KUNIT)
 struct zone;
 bool co_zone_allowed(struct zone *zone);
+bool co_piece_busy(struct co_piece *p, unsigned long *allocated,
+		   unsigned long *referenced);
+extern struct module *const co_module;
 #endif
 
 /* co_owner.c: owners (open files, the kernel client), users and limits */

@@ -7,6 +7,11 @@
  * pages: the client lives as long as the module, so slab caches of its own
  * would pin pages of the region for good.
  *
+ * Every live in-kernel buffer holds a reference to this module, so a
+ * client that unloads without freeing its buffers keeps carveout loaded
+ * (rmmod says it is in use, debugfs "callers" names the site) instead of
+ * letting unload take memory still in use.
+ *
  * struct carveout_kbuf is struct co_buffer.  The caller of
  * carveout_kbuf_alloc() is recorded by name, formatted once per call site
  * and kept in an xarray until unload, so debugfs can name the site even
@@ -89,7 +94,11 @@ struct carveout_kbuf *carveout_kbuf_alloc(size_t size, size_t align, int nid,
 	    (flags & CARVEOUT_ALLOC_CACHE_MASK) == CARVEOUT_ALLOC_CACHE_MASK)
 		return ERR_PTR(-EINVAL);
 	buf = co_buffer_alloc(co_kernel_client, &req);
-	return IS_ERR(buf) ? ERR_CAST(buf) : (struct carveout_kbuf *)buf;
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+	/* Held until carveout_kbuf_free(), so unload cannot pull the memory. */
+	__module_get(THIS_MODULE);
+	return (struct carveout_kbuf *)buf;
 }
 EXPORT_SYMBOL_GPL(carveout_kbuf_alloc);
 
@@ -97,7 +106,9 @@ EXPORT_SYMBOL_GPL(carveout_kbuf_alloc);
  * carveout_kbuf_free() - drop the caller's buffer
  * @buf: from carveout_kbuf_alloc(); its DMA mappings are removed
  *
- * The memory goes back once exported dma-bufs of it are gone too.
+ * The memory goes back once exported dma-bufs of it are gone too (they
+ * pin carveout themselves).  The module reference the allocation took
+ * goes here.
  *
  * Context: process context, sleeps.
  */
@@ -105,6 +116,7 @@ void carveout_kbuf_free(struct carveout_kbuf *buf)
 {
 	co_buffer_kill(co_buf(buf));
 	co_buffer_put(co_buf(buf));
+	module_put(THIS_MODULE);
 }
 EXPORT_SYMBOL_GPL(carveout_kbuf_free);
 

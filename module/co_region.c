@@ -221,14 +221,62 @@ static int co_piece_init(struct co_node *cn, unsigned long pfn,
 	return 0;
 }
 
+/**
+ * co_piece_busy() - is any page of a piece still in use?
+ * @p: the piece
+ * @allocated: set to the pages its allocator has handed out
+ * @referenced: set to the pages with a reference beyond the region's own
+ *	(a mapping, a pin, a pipe)
+ *
+ * Context: process context, sleeps; nothing may allocate from @p.
+ * Return: true when either count is not zero.
+ */
+VISIBLE_IF_KUNIT bool co_piece_busy(struct co_piece *p,
+				    unsigned long *allocated,
+				    unsigned long *referenced)
+{
+	unsigned long pfn, end = p->start_pfn + p->nr_pages;
+
+	*allocated = p->nr_pages - co_buddy_free_pages(&p->buddy);
+	*referenced = 0;
+	for (pfn = p->start_pfn; pfn < end; pfn++) {
+		if (page_ref_count(pfn_to_page(pfn)) > 1)
+			(*referenced)++;
+		if (!(pfn % 4096))
+			cond_resched();
+	}
+	return *allocated || *referenced;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_piece_busy);
+
+/*
+ * Give a piece back to the page allocator, unless something still uses a
+ * page of it: module references make that impossible (every buffer, file,
+ * mapping and held page pins the module), so a busy piece at unload is a
+ * bug elsewhere, and leaking the piece is the only safe answer.
+ */
+static void co_piece_give_back(struct co_piece *p)
+{
+	unsigned long allocated, referenced;
+
+	if (p->reserved_mem)
+		return;
+	if (co_piece_busy(p, &allocated, &referenced)) {
+		pr_err("node %d: leaking %lu MiB at pfn %#lx: %lu pages still allocated, %lu referenced at unload\n",
+		       p->node->nid, (p->nr_pages << PAGE_SHIFT) >> 20,
+		       p->start_pfn, allocated, referenced);
+		return;
+	}
+	free_contig_range(p->start_pfn, p->nr_pages);
+}
+
 static void co_node_free(struct co_node *cn)
 {
 	struct co_piece *p;
 
 	co_for_each_piece(cn, p) {
+		co_piece_give_back(p);
 		co_buddy_destroy(&p->buddy);
-		if (!p->reserved_mem)
-			free_contig_range(p->start_pfn, p->nr_pages);
 	}
 	kfree(cn->pieces);
 	kfree(cn);

@@ -267,6 +267,34 @@ static void co_buffer_kapi(struct kunit *test)
 	co_buffer_kapi_caller(test);
 }
 
+/* Each live in-kernel buffer pins carveout; freeing it lets go. */
+static void co_buffer_kapi_pins_module(struct kunit *test)
+{
+	struct carveout_kbuf *kb[2];
+	int base = module_refcount(co_module);
+
+	kb[0] = carveout_kbuf_alloc(PAGE_SIZE, 0, co_some_node(),
+				    CARVEOUT_POLICY_STRICT, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kb[0]));
+	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base + 1);
+	kb[1] = carveout_kbuf_alloc(3 * PAGE_SIZE, 0, co_some_node(),
+				    CARVEOUT_POLICY_STRICT, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kb[1]));
+	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base + 2);
+	carveout_kbuf_free(kb[0]);
+	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base + 1);
+	carveout_kbuf_free(kb[1]);
+	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base);
+
+	/* A failed allocation takes no reference. */
+	kb[0] = carveout_kbuf_alloc(0, 0, 0, 0, 0);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(kb[0]));
+	kb[0] = carveout_kbuf_alloc(1ULL << 40, 0, co_some_node(),
+				    CARVEOUT_POLICY_STRICT, 0);
+	KUNIT_EXPECT_TRUE(test, IS_ERR(kb[0]));
+	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base);
+}
+
 static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_pages_roundtrip),
 	KUNIT_CASE(co_buffer_zeroed),
@@ -277,6 +305,7 @@ static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_too_big),
 	KUNIT_CASE(co_buffer_dma_map_kill),
 	KUNIT_CASE(co_buffer_kapi),
+	KUNIT_CASE(co_buffer_kapi_pins_module),
 	{}
 };
 

@@ -12,6 +12,8 @@
 
 #include <linux/carveout.h>
 
+#include <carveout/kapi.h>
+
 #include "carveout.h"
 #include "co_kunit.h"
 
@@ -187,6 +189,53 @@ static void co_region_zones(struct kunit *test)
 					page_zone(pfn_to_page(p->start_pfn))));
 }
 
+static struct co_piece *co_piece_of(phys_addr_t phys)
+{
+	struct co_piece *p;
+	struct co_node *cn;
+
+	co_for_each_node(cn)
+		co_for_each_piece(cn, p)
+			if (co_buddy_contains(&p->buddy, PHYS_PFN(phys)))
+				return p;
+	return NULL;
+}
+
+/*
+ * What unload checks before it gives a piece back: a page allocated, or
+ * referenced from outside (a mapping, a pin), keeps the piece.
+ */
+static void co_region_busy_piece(struct kunit *test)
+{
+	unsigned long alloc0, ref0, alloc, ref;
+	struct carveout_kbuf *kb;
+	struct co_piece *p;
+	struct page *page;
+	phys_addr_t phys;
+
+	kb = carveout_kbuf_alloc(4 * PAGE_SIZE, 0, 0, CARVEOUT_POLICY_LOCAL, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kb));
+	phys = carveout_kbuf_phys(kb);
+	p = co_piece_of(phys);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_TRUE(test, co_piece_busy(p, &alloc, &ref));
+	carveout_kbuf_free(kb);
+	co_piece_busy(p, &alloc0, &ref0);
+	/* Other suites' leftovers aside, the 4 pages were counted. */
+	KUNIT_EXPECT_EQ(test, alloc, alloc0 + 4);
+	KUNIT_EXPECT_EQ(test, ref, ref0);
+
+	/* A free page with an outside reference keeps the piece busy. */
+	page = pfn_to_page(PHYS_PFN(phys) + 1);
+	get_page(page);
+	KUNIT_EXPECT_TRUE(test, co_piece_busy(p, &alloc, &ref));
+	KUNIT_EXPECT_EQ(test, alloc, alloc0);
+	KUNIT_EXPECT_EQ(test, ref, ref0 + 1);
+	put_page(page);
+	co_piece_busy(p, &alloc, &ref);
+	KUNIT_EXPECT_EQ(test, ref, ref0);
+}
+
 static struct kunit_case co_region_cases[] = {
 	KUNIT_CASE_PARAM(co_region_parse_size, co_size_gen_params),
 	KUNIT_CASE(co_region_parse_nodes),
@@ -194,6 +243,7 @@ static struct kunit_case co_region_cases[] = {
 	KUNIT_CASE(co_region_pieces_disjoint),
 	KUNIT_CASE(co_region_natural_blocks),
 	KUNIT_CASE(co_region_zones),
+	KUNIT_CASE(co_region_busy_piece),
 	{}
 };
 

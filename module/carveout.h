@@ -21,7 +21,9 @@
  * Locks, declared here and in the allocator core.  What each protects:
  *
  *   co_files_lock (co_owner.c)    co_files, the list of owners
- *   co_buffers_lock (co_buffer.c) co_buffers, the list of live buffers
+ *   co_buffers_lock (co_buffer.c) removal from co_buffers (the live
+ *                                 buffers by id), so a reader holding it
+ *                                 may use any buffer it finds there
  *   co_file.lock                  creation of a file's per-node slab sets
  *                                 and the zeroing of a page entering one
  *   co_held_lock (co_buffer.c)    co_held_list, buffers whose pages are
@@ -236,7 +238,7 @@ struct co_dmabuf_att {
  * @attachments: dma-buf attachments (struct co_dmabuf_att)
  * @dead: the handle was freed: no new DMA mappings
  * @nr_mmaps: live userspace mappings through /dev/carveout
- * @link: entry in co_buffers (protected by co_buffers_lock)
+ * @id: index in co_buffers (allocated cyclically; debugfs's cursor)
  * @held: the last reference went while a page was still referenced from
  *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
  *	@held_link until nobody references it (co_buffer.c)
@@ -262,7 +264,7 @@ struct co_buffer {
 	struct list_head attachments;
 	bool dead;
 	unsigned int nr_mmaps;
-	struct list_head link;
+	u32 id;
 	bool held;
 	struct list_head held_link;
 };
@@ -412,7 +414,7 @@ void co_place_release(struct co_buffer *buf);
 void co_place_exit(void);
 
 /* co_buffer.c: a buffer's life, from zeroed memory to its last reference */
-extern struct list_head co_buffers;
+extern struct xarray co_buffers;
 extern struct mutex co_buffers_lock;
 struct co_buffer *co_buffer_alloc(struct co_file *f,
 				  const struct co_alloc_req *req);
@@ -481,6 +483,8 @@ void co_kapi_exit(void);
 
 /* co_debugfs.c */
 void co_debugfs_init(void);
+extern const struct file_operations co_buffers_fops, co_callers_fops,
+	co_slabinfo_fops, co_freemap_fops;
 void co_debugfs_exit(void);
 
 #endif /* _CARVEOUT_H */

@@ -29,8 +29,10 @@
  * is held, never when nothing is.  The memory returns at most about a
  * second after the last outside reference went.
  *
- * Locks: see carveout.h.  co_buffers_lock protects co_buffers, the list of
- * live buffers, held ones included (for debugfs); co_held_lock protects
+ * Locks: see carveout.h.  co_buffers holds every live buffer, held ones
+ * included, by id (for debugfs, which walks it with a cursor); adding one
+ * needs only the xarray's own lock, removing one also co_buffers_lock, so
+ * a reader holding that may use whatever it finds.  co_held_lock protects
  * co_held_list and the scan's delay.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -50,9 +52,10 @@
 
 #include "carveout.h"
 
-LIST_HEAD(co_buffers);
-/* Protects co_buffers; see carveout.h for the order. */
+DEFINE_XARRAY_ALLOC1(co_buffers);
+/* Serialises removal from co_buffers with its readers (carveout.h). */
 DEFINE_MUTEX(co_buffers_lock);
+static u32 co_buffers_next_id;
 
 /* Buffers whose pages are still referenced from outside (see the top). */
 static LIST_HEAD(co_held_list);
@@ -171,18 +174,27 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	if (ret)
 		goto give_back;
 
+	buf->owner = f;
+	ret = xa_alloc_cyclic(&co_buffers, &buf->id, buf, xa_limit_32b,
+			      &co_buffers_next_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		ret = -ENOMEM;
+		goto restore;
+	}
+	kref_get(&f->ref);
 	atomic64_inc(&cn->alloc_count);
 	atomic64_inc(&cn->nr_buffers);
 	atomic64_add(buf->size, &cn->requested);
 	atomic64_add(buf->granted, &cn->granted);
-
-	kref_get(&f->ref);
-	buf->owner = f;
-	mutex_lock(&co_buffers_lock);
-	list_add_tail(&buf->link, &co_buffers);
-	mutex_unlock(&co_buffers_lock);
 	return buf;
 
+restore:
+	if (co_set_memtype(buf, true)) {
+		/* Never hand memory of another type back; leak it. */
+		pr_err_ratelimited("cannot restore the memory type of %pa; leaking %llu bytes\n",
+				   &buf->phys, buf->granted);
+		goto fail;
+	}
 give_back:
 	co_place_release(buf);
 fail:
@@ -223,7 +235,7 @@ static void co_buffer_finish(struct co_buffer *buf)
 	struct co_file *f = buf->owner;
 
 	mutex_lock(&co_buffers_lock);
-	list_del(&buf->link);
+	xa_erase(&co_buffers, buf->id);
 	mutex_unlock(&co_buffers_lock);
 
 	if (co_set_memtype(buf, true))
@@ -322,6 +334,8 @@ void co_buffers_exit(void)
 {
 	cancel_delayed_work_sync(&co_held_work);
 	WARN_ON_ONCE(!list_empty(&co_held_list));
+	WARN_ON_ONCE(!xa_empty(&co_buffers));
+	xa_destroy(&co_buffers);
 }
 
 /**

@@ -15,7 +15,9 @@
  *   node<N>/freemap    every free block: "first_pfn order"
  *
  * All files are read-only for root.  debugfs is best effort: failures to
- * create files are ignored.
+ * create files are ignored.  The listings that walk many objects (buffers,
+ * callers, slabinfo, freemap) are in co_debugfs_walk.c; the files here
+ * print counters or one snapshot per piece.
  *
  * Locks: see carveout.h.
  */
@@ -32,8 +34,6 @@
 #include "carveout.h"
 
 static struct dentry *co_debugfs_root;
-
-static const char *const co_mode_names[] = { "cached", "wc", "uncached", "?" };
 
 static void co_summary_node(struct seq_file *m, struct co_node *cn,
 			    const struct co_node_stats *st)
@@ -77,76 +77,6 @@ static int co_summary_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_summary);
 
-static int co_buffers_show(struct seq_file *m, void *v)
-{
-	struct co_buffer *buf;
-	struct co_dma_map *map;
-
-	seq_puts(m, "handle  node  phys                size        granted     mode      pid    comm              mmaps  owner  caller / mappings\n");
-	mutex_lock(&co_buffers_lock);
-	list_for_each_entry(buf, &co_buffers, link) {
-		seq_printf(m, "%6u  %4d  %#018llx  %10llu  %10llu  %-8s  %5d  %-16s  %5u  %5d",
-			   buf->handle, buf->node->nid, (u64)buf->phys,
-			   buf->size, buf->granted,
-			   co_mode_names[buf->flags & CARVEOUT_ALLOC_CACHE_MASK],
-			   buf->pid, buf->comm, buf->nr_mmaps, buf->owner->pid);
-		if (buf->caller_sym)
-			seq_printf(m, "  %s", buf->caller_sym);
-		if (buf->slab)
-			seq_puts(m, "  slab");
-		if (READ_ONCE(buf->held))
-			seq_puts(m, "  held");
-		mutex_lock(&buf->lock);
-		list_for_each_entry(map, &buf->maps, link)
-			seq_printf(m, "  %s:%s@%pad", dev_driver_string(map->dev),
-				   dev_name(map->dev), &map->addr);
-		if (!list_empty(&buf->attachments))
-			seq_puts(m, "  dma-buf");
-		mutex_unlock(&buf->lock);
-		seq_putc(m, '\n');
-	}
-	mutex_unlock(&co_buffers_lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(co_buffers);
-
-/* Live in-kernel buffers grouped by call site. */
-static int co_callers_show(struct seq_file *m, void *v)
-{
-	struct co_buffer *buf, *b2;
-	u64 bytes;
-	int n;
-
-	seq_puts(m, "# buffers      bytes  call site\n");
-	mutex_lock(&co_buffers_lock);
-	list_for_each_entry(buf, &co_buffers, link) {
-		if (!buf->caller_sym)
-			continue;
-		/* Print each call site at its first buffer only. */
-		n = 0;
-		list_for_each_entry(b2, &co_buffers, link) {
-			if (b2 == buf)
-				break;
-			if (b2->caller == buf->caller)
-				n++;
-		}
-		if (n)
-			continue;
-		bytes = 0;
-		b2 = buf;
-		list_for_each_entry_from(b2, &co_buffers, link) {
-			if (b2->caller == buf->caller) {
-				n++;
-				bytes += b2->granted;
-			}
-		}
-		seq_printf(m, "%9d %10llu  %s\n", n, bytes, buf->caller_sym);
-	}
-	mutex_unlock(&co_buffers_lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(co_callers);
-
 static void co_buddyinfo_piece(struct co_piece *p, unsigned int i,
 			       const struct co_buddy_stats *st, void *priv)
 {
@@ -166,24 +96,6 @@ static int co_buddyinfo_show(struct seq_file *m, void *v)
 }
 
 DEFINE_SHOW_ATTRIBUTE(co_buddyinfo);
-
-static int co_freemap_one(unsigned long pfn, unsigned int order, void *priv)
-{
-	seq_printf(priv, "%#lx %u\n", pfn, order);
-	return 0;
-}
-
-/* Every free block: first pfn and order, in address order per piece. */
-static int co_freemap_show(struct seq_file *m, void *v)
-{
-	struct co_node *cn = m->private;
-	struct co_piece *p;
-
-	co_for_each_piece(cn, p)
-		co_piece_walk_free(p, p->start_pfn, co_freemap_one, m);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(co_freemap);
 
 static void co_fragmentation_piece(struct co_piece *p, unsigned int i,
 				   const struct co_buddy_stats *st, void *priv)
@@ -234,34 +146,6 @@ static int co_numastat_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(co_numastat);
-
-static int co_slabinfo_show(struct seq_file *m, void *v)
-{
-	struct co_node *cn = m->private;
-	struct co_slab_class_stats st;
-	struct co_file *f;
-	unsigned int c;
-
-	seq_puts(m, "# owner_pid comm             objsize active cached  total slab_pages per_slab full partial empty\n");
-	mutex_lock(&co_files_lock);
-	list_for_each_entry(f, &co_files, link) {
-		if (!f->slab[cn->nid])
-			continue;
-		for (c = 0; c < co_slab_nr_classes(); c++) {
-			co_slab_get_stats(f->slab[cn->nid], c, &st);
-			if (!st.objs_total)
-				continue;
-			seq_printf(m, "%11d %-16s %7zu %6lu %6lu %6lu %10u %8u %4lu %7lu %5lu\n",
-				   f->pid, f->comm, st.obj_size, st.objs_in_use,
-				   st.objs_cached, st.objs_total, st.slab_pages,
-				   st.objs_per_slab, st.slabs_full,
-				   st.slabs_partial, st.slabs_empty);
-		}
-	}
-	mutex_unlock(&co_files_lock);
-	return 0;
-}
-DEFINE_SHOW_ATTRIBUTE(co_slabinfo);
 
 /**
  * co_debugfs_init() - create /sys/kernel/debug/carveout/

@@ -372,6 +372,8 @@ int co_piece_walk_free(struct co_piece *p, unsigned long from,
 #if IS_ENABLED(CONFIG_KUNIT)
 struct zone;
 bool co_zone_allowed(struct zone *zone);
+int co_dmabuf_build_sgt(struct sg_table *sgt, struct device *dev,
+			phys_addr_t start, u64 size);
 bool co_piece_busy(struct co_piece *p, unsigned long *allocated,
 		   unsigned long *referenced);
 extern struct module *const co_module;

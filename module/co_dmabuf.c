@@ -22,34 +22,81 @@
 
 #include "carveout.h"
 
-/* A scatterlist entry holds at most UINT_MAX bytes: use 1 GiB chunks. */
+/* A scatterlist entry holds at most UINT_MAX bytes: 1 GiB at most. */
 #define CO_SG_CHUNK	SZ_1G
+
+/*
+ * Length of the segment at @pos (at most @left bytes) that @dev accepts:
+ * no longer than its max_seg_size, not across its segment boundary, and,
+ * when more follows, whole pages where the limits allow.
+ */
+static u64 co_sg_seg_len(struct device *dev, phys_addr_t pos, u64 left)
+{
+	unsigned long mask = dma_get_seg_boundary(dev);
+	u64 len = min3(left, (u64)dma_get_max_seg_size(dev), (u64)CO_SG_CHUNK);
+
+	/* Bytes up to the next boundary (none when the mask is all ones). */
+	if (mask != ULONG_MAX)
+		len = min_t(u64, len, ((pos | mask) + 1) - pos);
+	if (len < left && len > PAGE_SIZE)
+		len = round_down(pos + len, PAGE_SIZE) - pos;
+	return len;
+}
+
+/**
+ * co_dmabuf_build_sgt() - describe a range as segments a device accepts
+ * @sgt: the table to allocate and fill
+ * @dev: the importing device (its max_seg_size and segment boundary)
+ * @start: first byte, physical
+ * @size: bytes
+ *
+ * The segments follow one another in address order and together cover the
+ * range.  The DMA API can merge them again within the same limits.
+ *
+ * Context: process context.
+ * Return: 0 or -ENOMEM.
+ */
+VISIBLE_IF_KUNIT int co_dmabuf_build_sgt(struct sg_table *sgt,
+					 struct device *dev, phys_addr_t start,
+					 u64 size)
+{
+	unsigned int nents = 0, i;
+	struct scatterlist *sg;
+	u64 done, len;
+	int ret;
+
+	for (done = 0; done < size; done += len, nents++)
+		len = co_sg_seg_len(dev, start + done, size - done);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret;
+	done = 0;
+	for_each_sgtable_sg(sgt, sg, i) {
+		len = co_sg_seg_len(dev, start + done, size - done);
+		sg_set_page(sg, co_phys_page(start + done), len,
+			    offset_in_page(start + done));
+		done += len;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_dmabuf_build_sgt);
 
 static int co_dmabuf_attach(struct dma_buf *dmabuf,
 			    struct dma_buf_attachment *att)
 {
 	struct co_buffer *buf = dmabuf->priv;
-	phys_addr_t start = PFN_PHYS(PFN_DOWN(buf->phys));
-	u64 size = dmabuf->size, done = 0, len;
 	struct co_dmabuf_att *a;
-	struct scatterlist *sg;
-	unsigned int nents;
 	int ret;
 
-	a = co_kzalloc(sizeof(*a), GFP_KERNEL);
+	a = co_kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
-	nents = DIV_ROUND_UP_ULL(size, CO_SG_CHUNK);
-	ret = sg_alloc_table(&a->sgt, nents, GFP_KERNEL);
+	/* The dma-buf's pages (see co_buffer_export()). */
+	ret = co_dmabuf_build_sgt(&a->sgt, att->dev,
+				  PFN_PHYS(PFN_DOWN(buf->phys)), dmabuf->size);
 	if (ret) {
 		kfree(a);
 		return ret;
-	}
-	/* The dma-buf's pages (see co_buffer_export()). */
-	for (sg = a->sgt.sgl; sg; sg = sg_next(sg)) {
-		len = min_t(u64, size - done, CO_SG_CHUNK);
-		sg_set_page(sg, co_phys_page(start + done), len, 0);
-		done += len;
 	}
 	a->dev = att->dev;
 	att->priv = a;

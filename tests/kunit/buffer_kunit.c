@@ -5,7 +5,9 @@
  * limits, DMA mappings and their teardown.  They allocate from the regions
  * of the loaded carveout.ko.
  */
+#include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/dma-buf.h>
 #include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
@@ -295,6 +297,84 @@ static void co_buffer_kapi_pins_module(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, module_refcount(co_module), base);
 }
 
+struct co_seg_case {
+	unsigned int max_seg;
+	unsigned long boundary;
+};
+
+static const struct co_seg_case co_seg_cases[] = {
+	{ SZ_64K, ULONG_MAX },		/* the default without dma_parms */
+	{ SZ_4M, SZ_1M - 1 },		/* boundary, not size, limits */
+	{ 3 * SZ_64K + 512, SZ_256K - 1 },	/* both; odd size */
+	{ 2048, ULONG_MAX },		/* segments smaller than a page */
+};
+
+/* Every segment within the device's limits, together the whole range. */
+static void co_check_segments(struct kunit *test, struct sg_table *sgt,
+			      const struct co_seg_case *c, phys_addr_t start,
+			      u64 size)
+{
+	struct scatterlist *sg;
+	phys_addr_t pos = start, s;
+	unsigned int i;
+
+	for_each_sgtable_sg(sgt, sg, i) {
+		s = sg_phys(sg);
+		KUNIT_EXPECT_EQ(test, s, pos);
+		KUNIT_EXPECT_LE(test, sg->length, c->max_seg);
+		KUNIT_EXPECT_EQ(test, s & ~(phys_addr_t)c->boundary,
+				(s + sg->length - 1) & ~(phys_addr_t)c->boundary);
+		pos += sg->length;
+	}
+	KUNIT_EXPECT_EQ(test, pos, start + size);
+}
+
+/*
+ * Exported buffers reach importers as segments within the importer's
+ * max_seg_size and segment boundary.
+ */
+static void co_buffer_dmabuf_segments(struct kunit *test)
+{
+	struct dma_buf_attachment *att;
+	const struct co_seg_case *c;
+	struct carveout_kbuf *kb;
+	struct dma_buf *dmabuf;
+	struct sg_table sgt;
+	struct device *dev;
+	phys_addr_t start;
+
+	dev = kunit_device_register(test, "carveout-seg");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	dev->dma_parms = kunit_kzalloc(test, sizeof(*dev->dma_parms),
+				       GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, dev->dma_parms);
+	kb = carveout_kbuf_alloc(SZ_4M + 2 * PAGE_SIZE, 0, co_some_node(),
+				 CARVEOUT_POLICY_STRICT, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(kb));
+	/* Start a page in, so the range is not aligned to any boundary. */
+	start = carveout_kbuf_phys(kb) + PAGE_SIZE;
+	for (c = co_seg_cases; c < co_seg_cases + ARRAY_SIZE(co_seg_cases);
+	     c++) {
+		dma_set_max_seg_size(dev, c->max_seg);
+		dma_set_seg_boundary(dev, c->boundary);
+		KUNIT_ASSERT_EQ(test, co_dmabuf_build_sgt(&sgt, dev, start,
+							  SZ_4M), 0);
+		co_check_segments(test, &sgt, c, start, SZ_4M);
+		sg_free_table(&sgt);
+	}
+
+	/* An attachment gets such a table (the last case's limits). */
+	dmabuf = carveout_kbuf_export(kb, O_RDWR);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dmabuf));
+	att = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(att));
+	co_check_segments(test, &((struct co_dmabuf_att *)att->priv)->sgt,
+			  c - 1, carveout_kbuf_phys(kb), dmabuf->size);
+	dma_buf_detach(dmabuf, att);
+	dma_buf_put(dmabuf);
+	carveout_kbuf_free(kb);
+}
+
 static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_pages_roundtrip),
 	KUNIT_CASE(co_buffer_zeroed),
@@ -306,6 +386,7 @@ static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_dma_map_kill),
 	KUNIT_CASE(co_buffer_kapi),
 	KUNIT_CASE(co_buffer_kapi_pins_module),
+	KUNIT_CASE(co_buffer_dmabuf_segments),
 	{}
 };
 

@@ -36,8 +36,8 @@ struct co_slab_set;
 /**
  * struct co_slab_class_stats - one size class of one set
  *
- * Filled by co_slab_get_stats() and co_slab_set_class_stats().  Every
- * object of the class is in use, cached or free in a slab:
+ * Filled by co_slab_get_stats().  Every object of the class is in use,
+ * cached or free in a slab:
  * @objs_total = @objs_in_use + @objs_cached + free objects, exactly on a
  * quiescent set (the per-CPU counts are read without stopping the fast
  * paths).
@@ -84,8 +84,6 @@ void co_slab_drain(struct co_slab_set *s);
 int co_slab_set_check(struct co_slab_set *s);
 void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
 		       struct co_slab_class_stats *st);
-int co_slab_set_class_stats(struct co_slab_set *s,
-			    struct co_slab_class_stats *out, unsigned int cap);
 
 /* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
 struct kunit_suite;

@@ -63,30 +63,3 @@ void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
 	mutex_unlock(&cls->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_slab_get_stats);
-
-/**
- * co_slab_set_class_stats() - snapshot every size class of a set
- * @s: set
- * @out: array of @cap entries, filled in class order (may be NULL if @cap
- *	is 0)
- * @cap: number of entries of @out
- *
- * Fills min(@cap, co_slab_nr_classes()) entries, each as
- * co_slab_get_stats(); entries past that are not touched.  A caller sizes
- * @out with co_slab_nr_classes(), or calls with @cap 0 to learn the count.
- *
- * Context: Process context, may sleep; takes each class lock in turn.
- * Return: the number of size classes (co_slab_nr_classes()), which may be
- * larger than @cap.
- */
-int co_slab_set_class_stats(struct co_slab_set *s,
-			    struct co_slab_class_stats *out, unsigned int cap)
-{
-	unsigned int c, n = min_t(unsigned int, cap, CO_SLAB_NR_CLASSES);
-
-	might_sleep();
-	for (c = 0; c < n; c++)
-		co_slab_get_stats(s, c, &out[c]);
-	return CO_SLAB_NR_CLASSES;
-}
-EXPORT_SYMBOL_IF_KUNIT(co_slab_set_class_stats);

@@ -451,12 +451,13 @@ static int fz_set_stats(struct fz *f, int s, unsigned long *live, u64 *req,
 			unsigned long *pages)
 {
 	struct co_slab_class_stats st[CO_SLAB_NR_CLASSES];
-	unsigned int c, n;
+	unsigned int c, n = co_slab_nr_classes();
 
-	n = co_slab_set_class_stats(f->set[s], st, ARRAY_SIZE(st));
-	if (n != co_slab_nr_classes())
-		return FZ_FAIL(f, "set %d: %u classes, expected %u", s, n,
-			       co_slab_nr_classes());
+	if (n != ARRAY_SIZE(st))
+		return FZ_FAIL(f, "%u size classes, expected %zu", n,
+			       ARRAY_SIZE(st));
+	for (c = 0; c < n; c++)
+		co_slab_get_stats(f->set[s], c, &st[c]);
 	for (c = 0; c < n; c++) {
 		if (st[c].objs_in_use + st[c].objs_cached > st[c].objs_total ||
 		    st[c].objs_total != (st[c].slabs_full + st[c].slabs_partial +

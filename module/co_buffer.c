@@ -51,6 +51,7 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
+#include "co_compat.h"
 
 DEFINE_XARRAY_ALLOC1(co_buffers);
 /* Serialises removal from co_buffers with its readers (carveout.h). */
@@ -219,8 +220,7 @@ static bool co_buffer_referenced(struct co_buffer *buf)
 
 	for (; pfn < end; pfn++) {
 		page = pfn_to_page(pfn);
-		/* Order-0, untyped pages: the mapcount is _mapcount + 1. */
-		if (page_ref_count(page) > 1 + atomic_read(&page->_mapcount) + 1)
+		if (page_ref_count(page) > 1 + co_page_mapcount(page))
 			return true;
 		if (!(pfn % 1024))
 			cond_resched();

@@ -20,6 +20,9 @@
  *                            flags were written directly
  *   co_devnode_const         struct device_type's devnode() takes a const
  *                            struct device from 6.2
+ *   co_page_mapcount()       user page table entries of an order-0 page:
+ *                            page_mapcount() up to 6.14, an inline
+ *                            folio_mapcount() from 6.12 (preferred)
  */
 #ifndef _CARVEOUT_CO_COMPAT_H
 #define _CARVEOUT_CO_COMPAT_H
@@ -73,5 +76,17 @@ static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long f)
 #else
 #define co_devnode_const
 #endif
+
+/* How many user page table entries map @page (an order-0 page). */
+static inline int co_page_mapcount(struct page *page)
+{
+#if defined(CO_HAVE_INLINE_FOLIO_MAPCOUNT)
+	return folio_mapcount(page_folio(page));
+#elif defined(CO_HAVE_PAGE_MAPCOUNT)
+	return page_mapcount(page);
+#else
+#error "carveout: no usable page mapcount helper (see Kbuild, co_has)"
+#endif
+}
 
 #endif /* _CARVEOUT_CO_COMPAT_H */

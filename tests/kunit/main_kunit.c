@@ -16,3 +16,4 @@ kunit_test_suites(&carveout_buddy_suite, &carveout_slab_suite,
 MODULE_DESCRIPTION("KUnit tests for carveout");
 MODULE_LICENSE("GPL");
 CO_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+CO_IMPORT_NS(DMA_BUF);

@@ -69,6 +69,11 @@ fi
 step "module:load carveout" insmod $D/carveout.ko $CARVEOUT_ARGS
 # The test driver for QEMU's edu device: a DMA master for the DMA tests.
 step "module:load carveout_edu" insmod $D/carveout_edu.ko
+# The kernel's own drivers for the scratch disk, where it has them as
+# modules (mkinitramfs.sh); without a disk the O_DIRECT tests skip.
+for m in $(cat $D/kmod/order 2>/dev/null); do
+	out=$(insmod $D/kmod/$m.ko 2>&1) || echo "    # insmod $m: $out"
+done
 
 # CARVEOUT_ONLY (kernel command line, e.g. from make fuzz): run just these
 # userspace tests, no KUnit.

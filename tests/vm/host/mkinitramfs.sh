@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Pack the test initramfs: static busybox, /init, the runner and demo
-# scripts, carveout's modules, the userspace tests and the lists of what is
-# expected to run.
+# scripts, carveout's modules, the kernel's own modules the tests need
+# (kmods.sh: virtio-blk on stock kernels), the userspace tests and the lists
+# of what is expected to run.
 #
 # Usage: mkinitramfs.sh OUT.cpio.gz MODULE_DIR USER_DIR [EXTRA_FILE...]
 #   MODULE_DIR  holds carveout.ko (and carveout_kunit.ko, carveout_splat.ko)
@@ -30,6 +31,9 @@ install -m 0755 "$guest/init" "$root/init"
 install -m 0755 "$guest/runner.sh" "$guest/demo-vm.sh" "$root/lib/carveout/"
 mv "$root/lib/carveout/demo-vm.sh" "$root/lib/carveout/demo.sh"
 cp "$mods"/*.ko "$root/lib/carveout/"
+# Without them the O_DIRECT tests report a skip: say why here too.
+"$here/kmods.sh" "$mods" "$root/lib/carveout/kmod" ||
+	echo "mkinitramfs: no block driver modules for this kernel" >&2
 for f in "$user"/*; do
 	[ -f "$f" ] && [ -x "$f" ] && cp "$f" "$root/lib/carveout/tests/"
 done

@@ -3,7 +3,12 @@
 #
 # Boot the carveout test VM under QEMU TCG: q35 with intel-iommu, 2 vCPUs,
 # two NUMA nodes of 1 GiB, QEMU's edu PCI device (DMA engine behind the
-# IOMMU).  The console goes to OUT/console.log (and to the terminal when
+# IOMMU), and a scratch disk for the O_DIRECT tests: virtio-blk over a raw
+# 64 MiB image made afresh in OUT_DIR each run (serial carveout-scratch, so
+# the tests know it is theirs to overwrite).  QEMU lets through 32 of its
+# requests a second, so that I/O the tests start is still in flight while
+# they act (test_mmap checks it was, and reports a skip otherwise).
+# The console goes to OUT/console.log (and to the terminal when
 # interactive); the test runner's TAP goes to a second serial port,
 # OUT/results.tap.  no_timer_check: under TCG on a loaded host the IO-APIC
 # timer check can miss its ticks and panic the boot.
@@ -20,7 +25,8 @@ out=$4
 tmo=$5
 extra=${6:-}
 mkdir -p "$out"
-rm -f "$out/console.log" "$out/results.tap" "$out/qemu.log"
+rm -f "$out/console.log" "$out/results.tap" "$out/qemu.log" "$out/scratch.img"
+truncate -s 64M "$out/scratch.img"
 
 args=(
 	-accel tcg -m 2G -smp 2,sockets=2,cores=1,threads=1
@@ -31,6 +37,8 @@ args=(
 	-machine q35,kernel-irqchip=split
 	-device intel-iommu,intremap=on
 	-device edu
+	-drive "file=$out/scratch.img,if=none,id=scratch,format=raw,throttling.iops-total=32"
+	-device virtio-blk-pci,drive=scratch,serial=carveout-scratch
 	-kernel "$kernel" -initrd "$initrd"
 	-append "console=ttyS0 loglevel=5 intel_iommu=on no_timer_check panic=-1 reserve_mem=16M:2M:carveout_test carveout_mode=$mode $extra"
 	-display none -no-reboot

@@ -454,6 +454,8 @@ struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
 /**
  * struct co_ucmd - one ioctl call
  * @f: the caller's owner state
+ * @mode: the mode the caller's file was opened with (FMODE_READ,
+ *	FMODE_WRITE): a file opened read-only hands out no writable access
  * @uarg: the caller's argument
  * @cmd: the kernel's copy of it, @ksize bytes
  * @usize: the size the caller gave
@@ -461,6 +463,7 @@ struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
  */
 struct co_ucmd {
 	struct co_file *f;
+	fmode_t mode;
 	void __user *uarg;
 	void *cmd;
 	u32 usize;

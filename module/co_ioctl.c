@@ -396,6 +396,9 @@ static int co_cmd_export(struct co_ucmd *uc)
 	/* O_RDONLY (0) or O_RDWR, and O_CLOEXEC: nothing else. */
 	if ((e->flags & ~CARVEOUT_EXPORT_FLAGS) || e->fd)
 		return -EINVAL;
+	/* As mmap: a file opened read-only cannot give write access. */
+	if ((e->flags & O_RDWR) && !(uc->mode & FMODE_WRITE))
+		return -EACCES;
 	buf = co_file_lookup(uc->f, e->handle);
 	if (!buf)
 		return -ENOENT;
@@ -630,6 +633,7 @@ long co_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	union co_ioctl_arg buf;
 	struct co_ucmd uc = {
 		.f = file->private_data,
+		.mode = file->f_mode,
 		.uarg = (void __user *)arg,
 		.cmd = &buf,
 	};

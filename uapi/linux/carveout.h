@@ -232,7 +232,8 @@ struct carveout_sync {
 /**
  * struct carveout_export - CARVEOUT_IOC_EXPORT
  * @size: sizeof(struct carveout_export)
- * @flags: O_CLOEXEC and O_RDWR only (CARVEOUT_EXPORT_FLAGS)
+ * @flags: O_CLOEXEC and O_RDWR only (CARVEOUT_EXPORT_FLAGS); O_RDWR from a
+ *	file opened read-only: EACCES, as for a writable mmap
  * @handle: in, the buffer
  * @fd: out, the dma-buf file descriptor
  */

@@ -30,6 +30,8 @@
  *                                 still referenced from outside
  *   co_buffer.lock                a buffer's DMA mappings, dma-buf
  *                                 attachments, dead flag and mmap count
+ *   co_node.mt_lock               a node's pools of write-combined and
+ *     (co_memtype.c)              uncached memory
  *   xarray locks                  co_file.handles, the per-user accounts
  *                                 and the call-site names; each alone
  *   co_buddy.lock, slab locks     the allocator core: see struct co_buddy
@@ -46,8 +48,13 @@
  *   co_buffer.lock -> co_iova_mutex          (a streaming map or unmap,
  *                                             co_dma.c; innermost)
  *   co_buffer.lock -> the DMA API            (map, unmap, sync)
+ *   mmap_lock -> co_node.mt_lock             (munmap drops a buffer's last
+ *                                             reference; its block goes to
+ *                                             a pool)
  *
  * co_held_lock is taken alone: held buffers are finished after it is
+ * dropped.  co_node.mt_lock is innermost: nothing is taken under it, and the
+ * memory type conversions and arena frees of pooled blocks run after it is
  * dropped.  co_buffers_lock and co_files_lock are never held together, and no
  * module lock is taken inside a core lock or an xarray lock.  A buffer's
  * last reference is dropped with none of these locks held.
@@ -103,6 +110,26 @@ struct co_piece {
 	bool reserved_mem;
 };
 
+/* The memory types a node keeps pools of (co_memtype.c). */
+enum co_memtype {
+	CO_MEMTYPE_WC,
+	CO_MEMTYPE_UC,
+	CO_MEMTYPE_NR,
+};
+
+/**
+ * struct co_memtype_pool - free blocks of a node kept in one memory type
+ * @blocks: struct co_memtype_block (co_memtype.c), most recently freed
+ *	first; each stays allocated in its arena
+ * @bytes: bytes in @blocks
+ *
+ * Both fields are protected by co_node.mt_lock.
+ */
+struct co_memtype_pool {
+	struct list_head blocks;
+	u64 bytes;
+};
+
 /**
  * struct co_node - a NUMA node's region
  * @nid: node id
@@ -121,6 +148,9 @@ struct co_piece {
  * @free_count: buffers freed
  * @fail_count: allocations this node could not serve
  * @dir: debugfs directory
+ * @mt_lock: protects @mt_pool
+ * @mt_pool: per memory type (enum co_memtype), freed blocks kept in that
+ *	type for reuse (co_memtype.c)
  *
  * Counters are atomics; the pieces are fixed after load.
  */
@@ -141,6 +171,8 @@ struct co_node {
 	atomic64_t free_count;
 	atomic64_t fail_count;
 	struct dentry *dir;
+	struct mutex mt_lock;	/* mt_pool */
+	struct co_memtype_pool mt_pool[CO_MEMTYPE_NR];
 };
 
 /**
@@ -243,6 +275,9 @@ struct co_dmabuf_att {
  *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
  *	@held_link until nobody references it (co_buffer.c)
  * @held_link: entry in co_held_list (protected by co_held_lock)
+ * @converted: the linear mapping of the memory has the buffer's memory
+ *	type (a pooled block, or co_memtype_set() converted it), so the
+ *	memory goes back through co_memtype_release()
  */
 struct co_buffer {
 	struct kref ref;
@@ -267,6 +302,7 @@ struct co_buffer {
 	u32 id;
 	bool held;
 	struct list_head held_link;
+	bool converted;
 };
 
 /**
@@ -414,6 +450,22 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 	     const struct co_alloc_req *req, unsigned long limit_pfn);
 void co_place_release(struct co_buffer *buf);
 void co_place_exit(void);
+
+/* co_memtype.c: memory types and the pools of converted memory */
+void co_memtype_init(void);
+int co_memtype_take(struct co_node *cn, struct co_buffer *buf,
+		    const struct co_alloc_req *req, unsigned long limit_pfn);
+int co_memtype_set(struct co_buffer *buf);
+void co_memtype_release(struct co_buffer *buf);
+bool co_memtype_drain(struct co_node *cn);
+u64 co_memtype_pool_bytes(struct co_node *cn, unsigned int type);
+u64 co_memtype_conversions(void);
+void co_memtype_exit(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+bool co_memtype_fits(unsigned long pfn, unsigned long nr_pages,
+		     unsigned long want, unsigned long align,
+		     unsigned long limit_pfn);
+#endif
 
 /* co_buffer.c: a buffer's life, from zeroed memory to its last reference */
 extern struct xarray co_buffers;

@@ -5,8 +5,9 @@
  * A buffer is a physically contiguous range of one node's region (see
  * co_place.c for where).  It is zeroed before anyone sees it.
  * Write-combined and uncached buffers are always whole pages, and their
- * kernel mapping is switched to the same memory type while they live, so no
- * page is ever mapped with two types.
+ * kernel mapping has the same memory type while they live, so no page is
+ * ever mapped with two types.  Their memory comes converted from a pool or
+ * is converted after zeroing, and goes back to the pool (co_memtype.c).
  *
  * Ownership (see carveout.h): the owner's handle, every mmap, every
  * exported dma-buf and every in-kernel user hold a reference.  Freeing the
@@ -44,9 +45,6 @@
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#ifdef CONFIG_X86
-#include <asm/set_memory.h>
-#endif
 
 #include <linux/carveout.h>
 
@@ -87,23 +85,17 @@ static int co_buffer_zero(struct co_buffer *buf)
 	return 0;
 }
 
-static int co_set_memtype(struct co_buffer *buf, bool restore)
+/*
+ * The memory goes back where it came from: memory of the buffer's own
+ * write-combined or uncached type to its pool (or, converted back, to the
+ * arena), anything else to its arena or slab.
+ */
+static void co_buffer_give_back(struct co_buffer *buf)
 {
-#ifdef CONFIG_X86
-	unsigned long va = (unsigned long)phys_to_virt(buf->phys);
-	int nr = buf->granted >> PAGE_SHIFT;
-
-	switch (buf->flags & CARVEOUT_ALLOC_CACHE_MASK) {
-	case CARVEOUT_ALLOC_WC:
-		return restore ? set_memory_wb(va, nr) : set_memory_wc(va, nr);
-	case CARVEOUT_ALLOC_UNCACHED:
-		return restore ? set_memory_wb(va, nr) : set_memory_uc(va, nr);
-	default:
-		return 0;
-	}
-#else
-	return (buf->flags & CARVEOUT_ALLOC_CACHE_MASK) ? -EOPNOTSUPP : 0;
-#endif
+	if (buf->converted)
+		co_memtype_release(buf);
+	else
+		co_place_release(buf);
 }
 
 /**
@@ -171,7 +163,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	ret = co_buffer_zero(buf);
 	if (ret)
 		goto give_back;
-	ret = co_set_memtype(buf, false);
+	ret = co_memtype_set(buf);
 	if (ret)
 		goto give_back;
 
@@ -180,7 +172,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 			      &co_buffers_next_id, GFP_KERNEL_ACCOUNT);
 	if (ret < 0) {
 		ret = -ENOMEM;
-		goto restore;
+		goto give_back;
 	}
 	kref_get(&f->ref);
 	atomic64_inc(&cn->alloc_count);
@@ -189,15 +181,8 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	atomic64_add(buf->granted, &cn->granted);
 	return buf;
 
-restore:
-	if (co_set_memtype(buf, true)) {
-		/* Never hand memory of another type back; leak it. */
-		pr_err_ratelimited("cannot restore the memory type of %pa; leaking %llu bytes\n",
-				   &buf->phys, buf->granted);
-		goto fail;
-	}
 give_back:
-	co_place_release(buf);
+	co_buffer_give_back(buf);
 fail:
 	co_uncharge(f, charge);
 	mutex_destroy(&buf->lock);
@@ -238,11 +223,7 @@ static void co_buffer_finish(struct co_buffer *buf)
 	xa_erase(&co_buffers, buf->id);
 	mutex_unlock(&co_buffers_lock);
 
-	if (co_set_memtype(buf, true))
-		pr_err_ratelimited("cannot restore the memory type of %pa; leaking %llu bytes\n",
-				   &buf->phys, buf->granted);
-	else
-		co_place_release(buf);
+	co_buffer_give_back(buf);
 
 	atomic64_dec(&cn->nr_buffers);
 	atomic64_sub(buf->size, &cn->requested);

@@ -2,7 +2,8 @@
 /*
  * carveout: debugfs, /sys/kernel/debug/carveout/.
  *
- *   summary            regions, totals, limits
+ *   summary            regions, totals, limits, pools of converted
+ *                      (write-combined, uncached) memory
  *   buffers            every live buffer: node, size, owner, mode, mappings
  *   callers            live in-kernel buffers by allocation call site
  *   fail/              fault injection attribute (CONFIG_FAULT_INJECTION)
@@ -38,12 +39,14 @@ static struct dentry *co_debugfs_root;
 static void co_summary_node(struct seq_file *m, struct co_node *cn,
 			    const struct co_node_stats *st)
 {
-	seq_printf(m, "%4d  %6u  %10llu  %10llu  %10llu  %7lld  %12lld  %10lld\n",
+	seq_printf(m, "%4d  %6u  %10llu  %10llu  %10llu  %7lld  %12lld  %10lld  %10llu  %10llu\n",
 		   cn->nid, cn->nr_pieces, st->region_bytes >> 10,
 		   st->free_bytes >> 10, st->largest_free >> 10,
 		   atomic64_read(&cn->nr_buffers),
 		   atomic64_read(&cn->requested) >> 10,
-		   atomic64_read(&cn->granted) >> 10);
+		   atomic64_read(&cn->granted) >> 10,
+		   co_memtype_pool_bytes(cn, CO_MEMTYPE_WC) >> 10,
+		   co_memtype_pool_bytes(cn, CO_MEMTYPE_UC) >> 10);
 }
 
 static int co_summary_show(struct seq_file *m, void *v)
@@ -60,7 +63,7 @@ static int co_summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "file_limit:  %lu\n", co_file_limit);
 	seq_printf(m, "user_limit:  %lu\n", co_user_limit);
 	seq_printf(m, "nodes:       %u\n", co_nr_nodes);
-	seq_puts(m, "node  pieces   region_kB     free_kB  largest_kB  buffers  requested_kB  granted_kB\n");
+	seq_puts(m, "node  pieces   region_kB     free_kB  largest_kB  buffers  requested_kB  granted_kB  wc_pool_kB  uc_pool_kB\n");
 	co_for_each_node(cn) {
 		if (co_node_get_stats(cn, st))
 			break;
@@ -73,6 +76,8 @@ static int co_summary_show(struct seq_file *m, void *v)
 		   free >> 10);
 	/* Freed buffers whose pages are still referenced from outside. */
 	seq_printf(m, "held_kB:     %lld\n", atomic64_read(&co_held_bytes) >> 10);
+	/* set_memory_*() calls: each one flushes every CPU's TLB. */
+	seq_printf(m, "memtype_conversions: %llu\n", co_memtype_conversions());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(co_summary);

@@ -2,9 +2,11 @@
 /*
  * carveout: module entry.
  *
- * Load: reserve the regions (co_region.c), publish debugfs, then register
- * /dev/carveout last so nobody can reach a half-made module.  Unload runs
- * in reverse; it is only possible when no file, mapping, dma-buf,
+ * Load: reserve the regions (co_region.c), set up their pools of converted
+ * memory (co_memtype.c), publish debugfs, then register /dev/carveout last
+ * so nobody can reach a half-made module.  Unload runs in reverse: the
+ * pools are converted back once the last buffer is gone and before the
+ * regions go; it is only possible when no file, mapping, dma-buf,
  * in-kernel buffer or held memory (pages still referenced from outside,
  * see co_buffer.c) is left, since each of them pins the module.  Should a
  * page of a region still be in use at unload all the same, its piece is
@@ -35,6 +37,7 @@ static int __init co_init(void)
 	ret = co_regions_init();
 	if (ret)
 		return ret;
+	co_memtype_init();
 	ret = co_kapi_init();
 	if (ret)
 		goto regions_exit;
@@ -51,6 +54,7 @@ debugfs_exit:
 	co_debugfs_exit();
 	co_kapi_exit();
 regions_exit:
+	co_memtype_exit();
 	co_regions_exit();
 	co_users_exit();
 	return ret;
@@ -62,6 +66,7 @@ static void __exit co_exit(void)
 	co_debugfs_exit();
 	co_kapi_exit();
 	co_buffers_exit();
+	co_memtype_exit();
 	co_place_exit();
 	co_regions_exit();
 	co_users_exit();

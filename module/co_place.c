@@ -7,7 +7,11 @@
  * strict, the others by node distance.  On a node, a sub-page request is
  * one object of the owner's private slab caches (so a page never holds two
  * owners' data) and anything else whole pages from the first piece that
- * has a fitting block.  numastat counts as the page allocator's does.
+ * has a fitting block.  A write-combined or uncached request takes a
+ * block of its node's pool of that type first (co_memtype.c), and when a
+ * node cannot serve a request of any type while its pools hold memory,
+ * the pools are drained back to the arena and the node is tried again.
+ * numastat counts as the page allocator's does.
  *
  * A sub-page buffer's mapping (and its IOMMU mapping) covers its whole
  * page, so a page must hold only zeros and its owner's objects: a page is
@@ -19,8 +23,8 @@
  * is handed out before.  Whole-page buffers erase their pages' records:
  * their next owner wrote there.
  *
- * Locks: see carveout.h; only the owner's, the core's and co_slab_pages'
- * are taken here.
+ * Locks: see carveout.h; only the owner's, the core's, co_slab_pages' and
+ * (through co_memtype.c) the node's pool lock are taken here.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -128,6 +132,9 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 	struct co_piece *p;
 	u64 addr;
 
+	/* A pooled block of the request's memory type, already converted. */
+	if (!co_memtype_take(cn, buf, req, limit_pfn))
+		return 0;
 	if (co_use_slab(req)) {
 		s = co_file_slab(f, cn);
 		if (s && (!limit_pfn || cn->pieces[0].start_pfn +
@@ -221,7 +228,9 @@ void co_place_release(struct co_buffer *buf)
  * @limit_pfn: first page the memory must stay below (0: no limit)
  *
  * Tries the nodes in the policy's order (co_pick_nodes()) and counts what
- * numastat counts.
+ * numastat counts.  A node that cannot serve the request gives its pooled
+ * write-combined and uncached memory back to its arena and is tried once
+ * more (co_memtype_drain()).
  *
  * A sub-page buffer's pages hold only zeros and @f's objects when this
  * returns (see the top of this file).
@@ -245,6 +254,10 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 	for (i = 0; i < n; i++) {
 		cn = co_node_find(order[i]);
 		if (!co_node_take(f, cn, buf, req, limit_pfn))
+			break;
+		/* Memory kept converted in the pools goes back, then again. */
+		if (co_memtype_drain(cn) &&
+		    !co_node_take(f, cn, buf, req, limit_pfn))
 			break;
 		atomic64_inc(&cn->fail_count);
 	}

@@ -333,10 +333,12 @@ static void test_info(void)
 	tap_ok(!strstr(r.out, "0x"), "info: no physical address (no debugfs)");
 }
 
+/* Buffers on @node and its free bytes, its pooled WC/UC memory drained. */
 static uint64_t node_stat(unsigned int node, uint64_t *free_bytes)
 {
 	struct carveout_stats st;
 
+	co_drain_pools(node);
 	*free_bytes = ~0ULL;
 	if (carveout_get_stats(ctx, node, &st))
 		return ~0ULL;

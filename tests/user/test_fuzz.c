@@ -143,6 +143,7 @@ int main(int argc, char **argv)
 	}
 	largest_piece = region_max;	/* exact when every node is one piece */
 	for (i = 0; i < nr_nodes; i++) {
+		co_drain_pools(nodes[i].node);
 		if (co_stats(fd, nodes[i].node, &s) || s.nr_buffers ||
 		    s.free_bytes != s.region_bytes)
 			tap_bail("node %u is not idle at the start (another test "

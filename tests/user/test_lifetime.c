@@ -152,6 +152,7 @@ static void test_all_free(void)
 
 	n = co_nodes(fd, nodes, 16);
 	for (i = 0; i < n; i++) {
+		co_drain_pools(nodes[i].node);
 		if (!tap_ok(co_stats(fd, nodes[i].node, &s) == 0 &&
 			    s.free_bytes == s.region_bytes && s.nr_buffers == 0,
 			    "node %u: the whole region is free again (%llu buffers)",

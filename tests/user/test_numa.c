@@ -115,6 +115,7 @@ int main(void)
 		return tap_finish();
 	}
 	/* Preferred: fill node B, the next request falls back to node A. */
+	co_drain_pools(nodes[1].node);
 	co_stats(fd, nodes[1].node, &s0);
 	tap_ok(co_alloc(fd, s0.free_bytes, CARVEOUT_POLICY_STRICT,
 			nodes[1].node, 0, &big) == 0,

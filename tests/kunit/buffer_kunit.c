@@ -375,6 +375,110 @@ static void co_buffer_dmabuf_segments(struct kunit *test)
 	carveout_kbuf_free(kb);
 }
 
+struct co_fits_case {
+	const char *name;
+	unsigned long pfn, nr, want, align, limit;
+	bool fits;
+};
+
+static const struct co_fits_case co_fits_cases[] = {
+	{ "same size", 0x10010, 16, 16, 0, 0, true },
+	{ "larger block", 0x10010, 32, 16, 0, 0, false },
+	{ "smaller block", 0x10010, 8, 16, 0, 0, false },
+	{ "aligned", 0x10200, 16, 16, 0x200, 0, true },
+	{ "misaligned", 0x10210, 16, 16, 0x200, 0, false },
+	{ "align of one page", 0x10011, 16, 16, 1, 0, true },
+	{ "below the limit", 0x10010, 16, 16, 0, 0x10020, true },
+	{ "across the limit", 0x10010, 16, 16, 0, 0x1001f, false },
+};
+
+static void co_fits_desc(const struct co_fits_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(co_fits, co_fits_cases, co_fits_desc);
+
+/* A pooled block serves a request of its size, alignment and DMA limit. */
+static void co_buffer_memtype_fits(struct kunit *test)
+{
+	const struct co_fits_case *c = test->param_value;
+
+	KUNIT_EXPECT_EQ(test, co_memtype_fits(c->pfn, c->nr, c->want, c->align,
+					      c->limit), c->fits);
+}
+
+/*
+ * A freed write-combined block stays converted and serves the next
+ * request of its size, zeroed, without a conversion; a request it does not
+ * fit gets new memory; a drain gives everything back to the arena.
+ */
+static void co_buffer_memtype_reuse(struct kunit *test)
+{
+	struct co_node *cn = co_nodes[co_some_node()];
+	struct co_buffer *pad, *a, *b;
+	struct co_file *f;
+	u64 free_before, conv;
+	phys_addr_t first;
+
+	if (!IS_ENABLED(CONFIG_X86))
+		kunit_skip(test, "no set_memory_wc() on this architecture");
+	co_memtype_drain(cn);
+	free_before = co_node_free_bytes(cn);
+	f = co_test_file(test);
+	/* A page first, so the 64 KiB block is not 2 MiB aligned. */
+	pad = co_test_alloc(test, f, PAGE_SIZE, 0, CARVEOUT_ALLOC_PAGES);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pad));
+	a = co_test_alloc(test, f, SZ_64K, 0, CARVEOUT_ALLOC_WC);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_EXPECT_TRUE(test, a->converted);
+	memset(phys_to_virt(a->phys), 0xa5, SZ_64K);
+	first = a->phys;
+	co_buffer_put(a);
+	KUNIT_EXPECT_EQ(test, co_memtype_pool_bytes(cn, CO_MEMTYPE_WC),
+			(u64)SZ_64K);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn),
+			free_before - PAGE_SIZE - SZ_64K);
+
+	conv = co_memtype_conversions();
+	b = co_test_alloc(test, f, SZ_64K, 0, CARVEOUT_ALLOC_WC);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, b->phys, first);
+	KUNIT_EXPECT_EQ(test, co_memtype_conversions(), conv);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(phys_to_virt(b->phys), 0, SZ_64K));
+	KUNIT_EXPECT_EQ(test, co_memtype_pool_bytes(cn, CO_MEMTYPE_WC), 0ULL);
+	co_buffer_put(b);
+
+	/* Not of the block's alignment, size or type: new memory. */
+	KUNIT_ASSERT_NE(test, first % SZ_2M, 0ULL);
+	b = co_test_alloc(test, f, SZ_64K, SZ_2M, CARVEOUT_ALLOC_WC);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_EQ(test, b->phys % SZ_2M, 0ULL);
+	KUNIT_EXPECT_EQ(test, co_memtype_conversions(), conv + 1);
+	co_buffer_put(b);
+	b = co_test_alloc(test, f, SZ_32K, 0, CARVEOUT_ALLOC_WC);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_NE(test, b->phys, first);
+	co_buffer_put(b);
+	b = co_test_alloc(test, f, SZ_64K, 0, CARVEOUT_ALLOC_UNCACHED);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_EXPECT_NE(test, b->phys, first);
+	co_buffer_put(b);
+	KUNIT_EXPECT_EQ(test, co_memtype_conversions(), conv + 3);
+	KUNIT_EXPECT_EQ(test, co_memtype_pool_bytes(cn, CO_MEMTYPE_WC),
+			(u64)SZ_64K + SZ_64K + SZ_32K);
+	KUNIT_EXPECT_EQ(test, co_memtype_pool_bytes(cn, CO_MEMTYPE_UC),
+			(u64)SZ_64K);
+
+	co_buffer_put(pad);
+	co_file_put(f);
+	KUNIT_EXPECT_TRUE(test, co_memtype_drain(cn));
+	KUNIT_EXPECT_EQ(test, co_memtype_conversions(), conv + 7);
+	KUNIT_EXPECT_EQ(test, co_memtype_pool_bytes(cn, CO_MEMTYPE_WC), 0ULL);
+	KUNIT_EXPECT_EQ(test, co_node_free_bytes(cn), free_before);
+	KUNIT_EXPECT_FALSE(test, co_memtype_drain(cn));
+}
+
 static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_pages_roundtrip),
 	KUNIT_CASE(co_buffer_zeroed),
@@ -387,6 +491,8 @@ static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_kapi),
 	KUNIT_CASE(co_buffer_kapi_pins_module),
 	KUNIT_CASE(co_buffer_dmabuf_segments),
+	KUNIT_CASE_PARAM(co_buffer_memtype_fits, co_fits_gen_params),
+	KUNIT_CASE(co_buffer_memtype_reuse),
 	{}
 };
 

@@ -23,6 +23,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-buf.h>
+#include <linux/fcntl.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -247,3 +248,60 @@ void co_kapi_exit(void)
 		kfree(name);
 	xa_destroy(&co_callsites);
 }
+
+/**
+ * carveout_dmabuf_alloc() - a buffer for the calling task, as a dma-buf
+ * @size: bytes (> 0); the buffer is whole pages
+ * @nid: node for CARVEOUT_POLICY_STRICT and _PREFERRED
+ * @policy: CARVEOUT_POLICY_LOCAL, _STRICT or _PREFERRED
+ * @fd_flags: O_RDONLY, O_WRONLY or O_RDWR, and O_CLOEXEC, for the dma-buf
+ *	file
+ *
+ * For front-ends that allocate on a user's behalf (carveout_heap: the
+ * dma-buf heaps).  Unlike carveout_kbuf_alloc(), the buffer is the
+ * calling task's: it is charged to an owner of its own made for the
+ * caller, as an open file of /dev/carveout would be, so the per-user
+ * limit counts it with the user's other buffers and the per-file limit
+ * applies to it alone, and debugfs names the calling process.  The
+ * dma-buf holds the only reference: the memory goes back when the
+ * dma-buf's last user goes, and carveout stays loaded until then (the
+ * dma-buf's exporter).
+ *
+ * Context: process context, sleeps.
+ * Return: the dma-buf (the caller installs its fd), or an ERR_PTR:
+ * -EINVAL, -EFBIG (larger than any piece of a region), -ENODEV (strict
+ * node without a region), -EDQUOT (file or user limit), -ENOMEM, -EINTR.
+ */
+struct dma_buf *carveout_dmabuf_alloc(size_t size, int nid, u32 policy,
+				      u32 fd_flags)
+{
+	struct co_alloc_req req = {
+		.size = size, .nid = nid, .policy = policy,
+		.flags = CARVEOUT_ALLOC_PAGES,
+	};
+	struct dma_buf *dmabuf;
+	struct co_buffer *buf;
+	struct co_file *f;
+
+	might_sleep();
+	if (!size || policy == CARVEOUT_POLICY_DEVICE ||
+	    policy > CARVEOUT_POLICY_MAX ||
+	    (fd_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (fd_flags & O_ACCMODE) == O_ACCMODE)
+		return ERR_PTR(-EINVAL);
+	if (size > co_regions_largest_piece())
+		return ERR_PTR(-EFBIG);
+	f = co_file_create();
+	if (!f)
+		return ERR_PTR(-ENOMEM);
+	buf = co_buffer_alloc(f, &req);
+	/* The buffer holds its owner; nothing else does. */
+	co_file_put(f);
+	if (IS_ERR(buf))
+		return ERR_CAST(buf);
+	dmabuf = co_buffer_export(buf, fd_flags);
+	/* The dma-buf holds the buffer now, or the buffer goes here. */
+	co_buffer_put(buf);
+	return dmabuf;
+}
+EXPORT_SYMBOL_GPL(carveout_dmabuf_alloc);

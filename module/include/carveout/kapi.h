@@ -37,4 +37,8 @@ int carveout_kbuf_unmap(struct carveout_kbuf *buf, struct device *dev,
 			dma_addr_t addr);
 struct dma_buf *carveout_kbuf_export(struct carveout_kbuf *buf, int flags);
 
+/* A buffer of the calling task's (charged to its user), as a dma-buf. */
+struct dma_buf *carveout_dmabuf_alloc(size_t size, int nid, u32 policy,
+				      u32 fd_flags);
+
 #endif /* _CARVEOUT_KAPI_H */

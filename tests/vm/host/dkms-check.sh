@@ -51,8 +51,19 @@ if ! modinfo -k "$kver" carveout | grep -q '^vermagic: *'"$kver"' '; then
 	modinfo "$ko" | head -n 10
 	exit 1
 fi
+# carveout_heap comes with it exactly where the kernel exports dma_heap_add().
+hko=$(find "/lib/modules/$kver/updates/dkms" -name 'carveout_heap.ko*' | head -n 1)
+if grep -qsw dma_heap_add "/lib/modules/$kver/build/Module.symvers"; then
+	[ -n "$hko" ] || {
+		echo "dkms-check: carveout_heap.ko not installed, yet $kver exports dma_heap_add()"
+		exit 1
+	}
+elif [ -n "$hko" ]; then
+	echo "dkms-check: carveout_heap.ko installed for $kver, which has no heap API"
+	exit 1
+fi
 dkms status "carveout/$ver" | grep -q installed || {
 	echo "dkms-check: dkms status does not show carveout installed"
 	exit 1
 }
-echo "dkms-check: carveout $ver built and installed for $kver ($ko)"
+echo "dkms-check: carveout $ver built and installed for $kver ($ko${hko:+, $hko})"

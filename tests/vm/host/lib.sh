@@ -155,9 +155,10 @@ build_modules() {
 
 # build_dkms_tree NAME KDIR: build from what a DKMS package ships (Kbuild,
 # Makefile, dkms.conf, module/, uapi/; no tests/) against KDIR, which may
-# have CONFIG_KUNIT=y: only carveout.ko may come out.
+# have CONFIG_KUNIT=y: only carveout.ko may come out, and carveout_heap.ko
+# where KDIR exports dma_heap_add().
 build_dkms_tree() {
-	local name=$1 kdir=$2 dst=$build/$1 kos
+	local name=$1 kdir=$2 dst=$build/$1 kos want="./carveout.ko "
 	rm -rf "$dst"
 	mkdir -p "$dst/src"
 	cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/module" \
@@ -168,7 +169,9 @@ build_dkms_tree() {
 		return 1
 	fi
 	kos=$(cd "$dst/src" && find . -name '*.ko' | sort | tr '\n' ' ')
-	[ "$kos" = "./carveout.ko " ] || { echo "built: $kos"; return 1; }
+	grep -qsw dma_heap_add "$kdir/Module.symvers" &&
+		want="./carveout.ko ./carveout_heap.ko "
+	[ "$kos" = "$want" ] || { echo "built: $kos, expected: $want"; return 1; }
 }
 
 # build_user: the userspace tests and carveoutctl, static (the initramfs

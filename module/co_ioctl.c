@@ -25,6 +25,7 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/stddef.h>
 #include <linux/uaccess.h>
@@ -32,6 +33,7 @@
 #include <linux/carveout.h>
 
 #include "carveout.h"
+#include "heap/co_heap.h"
 
 /* Most free blocks one FREEMAP call reports: bounds the arena lock hold. */
 #define CO_FREEMAP_BATCH	256
@@ -157,6 +159,23 @@ static int co_info_nodes(struct carveout_info *info)
 	return ret;
 }
 
+/*
+ * Does carveout_heap serve heaps?  Asked through symbol_get(), so carveout
+ * neither needs that module (absent where the kernel has no heap API) nor
+ * holds it.
+ */
+static bool co_dma_heaps(void)
+{
+	typeof(carveout_heap_count) *count = symbol_get(carveout_heap_count);
+	unsigned int n;
+
+	if (!count)
+		return false;
+	n = count();
+	symbol_put(carveout_heap_count);
+	return n;
+}
+
 static int co_cmd_info(struct co_ucmd *uc)
 {
 	struct carveout_info *info = uc->cmd;
@@ -175,6 +194,8 @@ static int co_cmd_info(struct co_ucmd *uc)
 		info->caps |= CARVEOUT_CAP_WC | CARVEOUT_CAP_UNCACHED;
 	if (capable(CAP_SYS_ADMIN))
 		info->caps |= CARVEOUT_CAP_PHYS;
+	if (co_dma_heaps())
+		info->caps |= CARVEOUT_CAP_DMA_HEAP;
 	info->page_size = PAGE_SIZE;
 	info->slab_max = co_slab_max_size();
 	info->file_limit = co_file_limit;

@@ -47,6 +47,7 @@
 #define CARVEOUT_CAP_UNCACHED	0x20ULL	/* uncached mmap */
 #define CARVEOUT_CAP_PHYS	0x40ULL	/* caller may see physical addresses */
 #define CARVEOUT_CAP_FREEMAP	0x80ULL	/* FREEMAP and SLABINFO */
+#define CARVEOUT_CAP_DMA_HEAP	0x200ULL	/* heaps in /dev/dma_heap */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO

@@ -4,7 +4,8 @@
 # The kernel modules of a stock kernel the tests need in the VM: the
 # virtio-blk driver for the scratch disk run-vm.sh attaches (O_DIRECT
 # tests), with the virtio PCI transport where Debian builds that as modules
-# too (6.1).  The kernel is the one carveout.ko in KO_DIR was built for (its
+# too (6.1), and vgem, the DRM driver the kernel's dmabuf-heaps selftest
+# imports buffers into; each with the modules it depends on.  The kernel is the one carveout.ko in KO_DIR was built for (its
 # vermagic), looked up among the stock entries of tests/vm/kernels.matrix;
 # the modules come from that entry's image package, or from
 # linux-modules-RELEASE when the image package holds none (7.x), fetched
@@ -23,7 +24,8 @@ ko_dir=$1
 dst=$2
 wanted="drivers/virtio/virtio drivers/virtio/virtio_ring
 	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
-	drivers/virtio/virtio_pci drivers/block/virtio_blk"
+	drivers/virtio/virtio_pci drivers/block/virtio_blk
+	drivers/gpu/drm/vgem/vgem"
 
 rel=$(modinfo -F vermagic "$ko_dir/carveout.ko" | awk '{ print $1 }')
 read -r ver pkg < <(awk -v r="$rel" '!/^#/ && $2 == "stock" && $3 == r {
@@ -63,9 +65,21 @@ load_order() {
 	done
 }
 
-# unpack: extract and decompress the wanted modules into $kdir.
+# decompress FILE: a module's bytes, whatever Debian compressed it with.
+decompress() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*.gz) gzip -dc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# unpack: extract the wanted modules, and those they depend on that the
+# package holds (the others are built in), decompressed into $kdir;
+# .complete lists what was wanted, so a longer list unpacks again.
 unpack() {
-	local deb tmp m f
+	local deb tmp list m f d p paths='' more
 	deb=$(fetch_deb "$pkg" "$ver") || return 1
 	if ! has_modules "$deb"; then
 		deb=$(fetch_deb "linux-modules-$rel" "$ver") || return 1
@@ -74,22 +88,35 @@ unpack() {
 			return 1
 		}
 	fi
+	list=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | grep '/kernel/.*\.ko')
+	for m in $wanted; do
+		paths="$paths $(echo "$list" | grep -m 1 "/kernel/$m\.ko" || true)"
+	done
 	tmp=$(mktemp -d -p "$cache/kernels")
 	mkdir -p "$tmp/x" "$tmp/kmod"
-	dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" --wildcards \
-		'*/kernel/drivers/virtio/virtio*.ko*' \
-		'*/kernel/drivers/block/virtio_blk.ko*'
-	for m in $wanted; do
-		f=$(find "$tmp/x" -path "*/kernel/$m.ko*" | head -n 1)
-		[ -n "$f" ] || continue		# built in
-		case "$f" in
-		*.xz) xz -dc "$f" ;;
-		*.zst) zstd -qdc "$f" ;;
-		*.gz) gzip -dc "$f" ;;
-		*) cat "$f" ;;
-		esac >"$tmp/kmod/$(basename "$m").ko"
+	while [ -n "${paths// /}" ]; do
+		# shellcheck disable=SC2086 # one member name per word
+		dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$tmp/x" $paths
+		while IFS= read -r f; do
+			m=$(basename "$f")
+			m=${m%%.ko*}
+			[ -f "$tmp/kmod/$m.ko" ] || decompress "$f" >"$tmp/kmod/$m.ko"
+		done < <(find "$tmp/x" -name '*.ko*')
+		more=''
+		for f in "$tmp"/kmod/*.ko; do
+			for d in $(modinfo -F depends "$f" | tr , ' '); do
+				[ -f "$tmp/kmod/$d.ko" ] && continue
+				p=$(echo "$list" | grep -m 1 -E "/${d//[-_]/[-_]}\.ko" || true)
+				# Not in the package: built in.
+				if [ -n "$p" ] && [ ! -e "$tmp/x/$p" ] &&
+				   [ "${more/ $p /}" = "$more" ]; then
+					more="$more $p "
+				fi
+			done
+		done
+		paths=$more
 	done
-	touch "$tmp/kmod/.complete"
+	printf '%s\n' "$wanted" >"$tmp/kmod/.complete"
 	rm -rf "$kdir"
 	mkdir -p "$(dirname "$kdir")"
 	mv "$tmp/kmod" "$kdir"
@@ -98,7 +125,7 @@ unpack() {
 
 (
 	flock 8
-	[ -f "$kdir/.complete" ] || unpack
+	[ "$(cat "$kdir/.complete" 2>/dev/null)" = "$wanted" ] || unpack
 ) 8>"$cache/.lock-kernels"
 mkdir -p "$dst"
 cp "$kdir"/*.ko "$dst/"

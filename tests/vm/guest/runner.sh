@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs inside the test VM: loads carveout, runs every KUnit suite (on a
-# kernel with KUnit) and every userspace test, checks kmemleak, unloads, and
+# kernel with KUnit), every userspace test and the kernel's own selftests
+# of expected.sh kselftest, checks kmemleak, unloads, and
 # prints one TAP stream.  Each top-level result carries the leaf counts of
 # what it ran ("# pass:X fail:Y skip:Z"), which the host adds up.  The host,
 # not this script, decides whether every expected suite ran.
@@ -69,8 +70,15 @@ fi
 step "module:load carveout" insmod $D/carveout.ko $CARVEOUT_ARGS
 # The test driver for QEMU's edu device: a DMA master for the DMA tests.
 step "module:load carveout_edu" insmod $D/carveout_edu.ko
-# The kernel's own drivers for the scratch disk, where it has them as
-# modules (mkinitramfs.sh); without a disk the O_DIRECT tests skip.
+# carveout's dma-buf heaps, where the kernel lets a module add heaps
+# (Kbuild builds carveout_heap.ko only there).  It stays loaded: a heap
+# cannot be removed.
+if [ -f $D/carveout_heap.ko ]; then
+	step "module:load carveout_heap" insmod $D/carveout_heap.ko
+fi
+# The kernel's own drivers for the scratch disk and vgem (the dmabuf-heaps
+# selftest's importer), where it has them as modules (mkinitramfs.sh);
+# without a disk the O_DIRECT tests skip.
 for m in $(cat $D/kmod/order 2>/dev/null); do
 	out=$(insmod $D/kmod/$m.ko 2>&1) || echo "    # insmod $m: $out"
 done
@@ -96,9 +104,66 @@ if [ $kunit = 1 ]; then
 	step "module:unload carveout_kunit" rmmod carveout_kunit
 fi
 
-tests=$(cat $D/user-tests)
+# Our heaps in /dev/dma_heap (carveout_heap's names).
+our_heaps() {
+	ls /dev/dma_heap 2>/dev/null |
+		grep -E '^reserved(-node[0-9]+)?-contiguous$'
+}
+
+# kselftest_dmabuf_heaps: the kernel's dmabuf-heaps selftest, unchanged,
+# over every heap in /dev/dma_heap; it must have tested each of ours.
+# Where there are none, a skip says which facility the kernel lacks.
+kselftest_dmabuf_heaps() {
+	name=kselftest:dmabuf-heaps
+	ours=$(our_heaps)
+	if [ ! -f $D/carveout_heap.ko ]; then
+		why="carveout_heap is not built: the kernel does not export"
+		why="$why dma_heap_add() to modules"
+		[ -d /dev/dma_heap ] ||
+			why="no dma-buf heaps (CONFIG_DMABUF_HEAPS); $why"
+		echo "    # SKIP $why"
+		result 1 "$name" 0 0 1
+		return
+	fi
+	if [ -z "$ours" ]; then
+		echo "    # carveout_heap is loaded but /dev/dma_heap has none of its heaps"
+		result 0 "$name" 0 1 0
+		return
+	fi
+	timeout 900 $D/tests/kselftest-dmabuf-heaps > /tmp/ks.out 2>&1
+	rc=$?
+	# Its totals in the form tap_block reads; errors count as failures.
+	awk '$1 == "#" && $2 == "Totals:" && $8 ~ /^error:/ {
+		for (i = 3; i <= 8; i++) { split($i, kv, ":"); n[kv[1]] = kv[2] }
+		print "# Totals: pass:" n["pass"] + n["xfail"] " fail:" \
+			n["fail"] + n["error"] + n["xpass"] " skip:" n["skip"]
+		next
+	} { print }' /tmp/ks.out > /tmp/ks.tap
+	for h in $ours; do
+		grep -q "^# Testing heap: $h\$" /tmp/ks.tap ||
+			echo "not ok - carveout heap $h was not tested" >> /tmp/ks.tap
+	done
+	tap_block "$name" $rc /tmp/ks.tap
+}
+
+# kselftest NAME: one of the kernel's own selftests (expected.sh kselftest).
+kselftest() {
+	case "$1" in
+	dmabuf-heaps) kselftest_dmabuf_heaps ;;
+	*) echo "    # unknown kselftest $1"; result 0 "kselftest:$1" 0 1 0 ;;
+	esac
+}
+
+kselftests=$(cat $D/kselftests)
+tests="$(cat $D/user-tests) $kselftests"
 [ -n "$only" ] && tests=$(echo "$only" | tr ',' ' ')
 for t in $tests; do
+	case " $(echo $kselftests) " in
+	*" $t "*)
+		kselftest "$t"
+		continue
+		;;
+	esac
 	timeout 600 $D/tests/$t > /tmp/user.out 2>&1
 	rc=$?
 	tap_block "user:$t" $rc /tmp/user.out

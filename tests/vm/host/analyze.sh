@@ -10,7 +10,8 @@
 # Usage: analyze.sh OUT_DIR KUNIT(0|1) QEMU_STATUS [ONLY]
 #   KUNIT: 1 for a debug kernel: every KUnit suite and the kmemleak scan
 #   must have reported
-#   ONLY: comma-separated user tests that must be present instead of all
+#   ONLY: comma-separated user tests (or kselftests, expected.sh kselftest)
+#   that must be present instead of all
 # Prints the results and a last line "COUNTS pass fail skip".
 set -uo pipefail
 
@@ -89,13 +90,17 @@ if [ "$want_kunit" = 1 ]; then
 		check_present "kunit:$s"
 	done
 fi
+kselftests=" $("$here/expected.sh" kselftest | tr '\n' ' ') "
 if [ -n "$only" ]; then
 	users=$(echo "$only" | tr ',' ' ')
 else
-	users=$("$here/expected.sh" user)
+	users="$("$here/expected.sh" user) $kselftests"
 fi
 for t in $users; do
-	check_present "user:$t"
+	case "$kselftests" in
+	*" $t "*) check_present "kselftest:$t" ;;
+	*) check_present "user:$t" ;;
+	esac
 done
 
 # Splat scan of the main part of the console log.

@@ -5,6 +5,9 @@
 # suite or test is expected as soon as it exists:
 #   expected.sh kunit   the KUnit suite names (tests/kunit/*_kunit.c)
 #   expected.sh user    the userspace test programs (tests/user/test_*.c)
+#   expected.sh kselftest  the kernel's own selftests run unchanged
+#                       (tools/testing/selftests/NAME of the matrix's
+#                       kernel source, built by lib.sh build_kselftests)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 case "${1:-}" in
@@ -17,8 +20,12 @@ user)
 		basename "$f" .c
 	done | LC_ALL=C sort -u
 	;;
+kselftest)
+	# dma-buf heaps: carveout's own (carveout_heap) and the kernel's.
+	echo dmabuf-heaps
+	;;
 *)
-	echo "usage: $0 kunit|user" >&2
+	echo "usage: $0 kunit|user|kselftest" >&2
 	exit 2
 	;;
 esac

@@ -184,6 +184,67 @@ build_user() {
 	make -s -C "$top/tests/user" O="$build/user-obj/tests" static || return 1
 	find "$build/user-obj/tests" -maxdepth 1 -type f -perm -u+x \
 		\( -name 'test_*' -o -name 'demo_*' \) -exec cp {} "$dst/" \;
+	build_kselftests
+}
+
+# kselftest_tree: print a directory with the kernel's own selftests
+# (tools/testing/selftests) and the uapi headers they build with (usr/,
+# from "make headers"), taken from the source package of the matrix's
+# newest debug kernel and kept under $cache/kselftests-PACKAGE-VERSION.
+# Unpacked once (what make headers needs of the tarball, about 15 s); a
+# subshell, so the caller's matrix_load variables stay as they are.
+kselftest_tree() (
+	local name deb tmp series src dir
+	name=$(matrix_newest debug) && matrix_load "$name" || exit 1
+	dir=$cache/kselftests-$m_package-$m_version
+	series=${m_package#linux-source-}
+	mkdir -p "$cache"
+	exec 9>"$cache/.lock-kselftests"
+	flock 9
+	if [ ! -f "$dir/.complete" ]; then
+		deb=$(fetch_deb "$m_package" "$m_version") || exit 1
+		tmp=$(mktemp -d -p "$cache")
+		src=$tmp/linux-source-$series
+		# What "make headers" and the selftests do not need stays out.
+		dpkg-deb --fsys-tarfile "$deb" |
+			tar -xO "./usr/src/linux-source-$series.tar.xz" |
+			tar -xJ -C "$tmp" \
+				--exclude="linux-source-$series/"{drivers,fs,net,sound} \
+				--exclude="linux-source-$series/"{Documentation,rust} \
+				--exclude="linux-source-$series/tools/perf" \
+				--exclude="linux-source-$series/arch/[a-wyz]*" &&
+			make -s -C "$src" headers >"$tmp/headers.log" 2>&1 || {
+			tail -n 20 "$tmp/headers.log" 2>/dev/null
+			echo "kselftest_tree: cannot unpack $m_package $m_version" >&2
+			rm -rf "$tmp"
+			exit 1
+		}
+		mkdir -p "$tmp/keep/tools/testing"
+		mv "$src/usr" "$tmp/keep/usr"
+		mv "$src/tools/testing/selftests" "$tmp/keep/tools/testing/"
+		touch "$tmp/keep/.complete"
+		rm -rf "$dir"
+		mv "$tmp/keep" "$dir"
+		rm -rf "$tmp"
+	fi
+	echo "$dir"
+)
+
+# build_kselftests: the kernel's selftests the VM runs (expected.sh
+# kselftest), unchanged: NAME is tools/testing/selftests/NAME/*.c built
+# as build/user/kselftest-NAME, static, with the flags of the selftests'
+# own Makefile (dmabuf-heaps/Makefile, lib.mk: the installed uapi headers
+# and the selftests directory for kselftest.h).
+build_kselftests() {
+	local tree t
+	tree=$(kselftest_tree) || return 1
+	for t in $("$top/tests/vm/host/expected.sh" kselftest); do
+		gcc -static -O3 -Wl,-no-as-needed -Wall -D_GNU_SOURCE= \
+			-isystem "$tree/usr/include" \
+			-I"$tree/tools/testing/selftests" \
+			"$tree/tools/testing/selftests/$t"/*.c \
+			-o "$build/user/kselftest-$t" || return 1
+	done
 }
 
 # kernel_prepare NAME: make the matrix entry NAME ready (fetch, unpack or

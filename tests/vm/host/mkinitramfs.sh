@@ -44,6 +44,7 @@ done
 # What the runner runs; the host checks the same lists against the results.
 "$here/expected.sh" kunit >"$root/lib/carveout/kunit-suites"
 "$here/expected.sh" user >"$root/lib/carveout/user-tests"
+"$here/expected.sh" kselftest >"$root/lib/carveout/kselftests"
 
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\ntester:x:1000:1000:tester:/tmp:/bin/sh\n' >"$root/etc/passwd"
 printf 'root:x:0:\ncarveout:x:1000:tester\nnogroup:x:65534:\n' >"$root/etc/group"

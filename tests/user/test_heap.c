@@ -22,6 +22,10 @@
  *   user (INFO user_bytes of that user, not root's), counts against
  *   user_limit together with the user's ALLOC buffers, and file_limit
  *   bounds each heap buffer on its own; debugfs names the process.
+ * - libcamera, as the README has it: a udev-style link
+ *   /dev/dma_heap/linux,cma to a node heap, opened and allocated from the
+ *   way libcamera's DmaBufAllocator does, buffer named with
+ *   DMA_BUF_SET_NAME.
  * - Lifetime: carveout_heap cannot be unloaded; its "enable" parameter
  *   turns allocations off (ENODEV, capability cleared) and on again;
  *   carveout cannot be unloaded while a heap buffer lives, can be once it
@@ -35,6 +39,7 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-heap.h>
 #include <sched.h>
 #include <stdio.h>
@@ -49,6 +54,7 @@
 
 #define HEAP_DIR	"/dev/dma_heap"
 #define HEAP_ANY	"reserved-contiguous"
+#define CMA_LINK	HEAP_DIR "/linux,cma"	/* libcamera's first choice */
 #define FRONT_SYS	"/sys/module/carveout_heap"
 #define ENABLE_PARAM	FRONT_SYS "/parameters/enable"
 #define KO		"/lib/carveout/carveout.ko"
@@ -470,6 +476,62 @@ static void test_debugfs(int node)
 		close(fd);
 }
 
+/* The dma-buf's name in /proc/self/fdinfo, as DMA_BUF_SET_NAME set it. */
+static int fdinfo_name_is(int fd, const char *name)
+{
+	char path[64], line[128], want[96];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(want, sizeof(want), "name:\t%s\n", name);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		found |= !strcmp(line, want);
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * libcamera (DmaBufAllocator's CMA heap) and rpicam-apps look for
+ * /dev/dma_heap/linux,cma.  Link that name to a node heap, as the
+ * README's udev rule does, and allocate the way libcamera does.
+ */
+static void test_libcamera_link(int node)
+{
+	struct dma_heap_allocation_data d = {
+		.len = MIB, .fd_flags = O_CLOEXEC | O_RDWR,
+	};
+	uint64_t before = node_free(node);
+	char target[64];
+	int hfd, fd = -1;
+
+	if (access(CMA_LINK, F_OK) == 0) {
+		tap_skip("the kernel has a heap of that name", "libcamera via %s",
+			 CMA_LINK);
+		return;
+	}
+	snprintf(target, sizeof(target), "reserved-node%d-contiguous", node);
+	if (!tap_ok(symlink(target, CMA_LINK) == 0, "link %s -> %s", CMA_LINK,
+		    target))
+		return;
+	hfd = open(CMA_LINK, O_RDONLY | O_CLOEXEC);
+	if (hfd >= 0 && !ioctl(hfd, DMA_HEAP_IOCTL_ALLOC, &d))
+		fd = d.fd;
+	tap_ok(fd >= 0 && before - node_free(node) == MIB,
+	       "as libcamera: 1 MiB through %s, from node %d's region",
+	       CMA_LINK, node);
+	tap_ok(fd >= 0 && !ioctl(fd, DMA_BUF_SET_NAME_B, "frame-0") &&
+	       fdinfo_name_is(fd, "frame-0"),
+	       "as libcamera: DMA_BUF_SET_NAME names the buffer");
+	if (fd >= 0)
+		close(fd);
+	if (hfd >= 0)
+		close(hfd);
+	unlink(CMA_LINK);
+}
+
 static int mod_unload(const char *name)
 {
 	return syscall(SYS_delete_module, name, O_NONBLOCK);
@@ -601,6 +663,7 @@ int main(void)
 	test_user_limit(node0);
 	test_file_limit(node0);
 	test_debugfs(node0);
+	test_libcamera_link(node0);
 	test_front_end(node0);
 
 	co_set_param("file_limit", file_limit);

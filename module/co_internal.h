@@ -18,6 +18,7 @@
 #include <linux/bitops.h>
 #include <linux/bug.h>
 #include <linux/build_bug.h>
+#include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/find.h>
 #include <linux/gcd.h>

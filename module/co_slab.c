@@ -45,6 +45,14 @@
  * an allocation that finds the buddy exhausted first pulls the class's
  * objects back from every CPU's magazine.
  *
+ * The owner (struct co_slab_owner) is charged for every page a slab takes
+ * from the buddy, before it takes them, and uncharged when they go back;
+ * its charge callback may refuse a grow.  Objects are not charged one by
+ * one: a live object pins its whole slab, and the magazines and the empty
+ * reserve sit in slab pages too, so the pages are what the owner holds.
+ * The set's own metadata is allocated with the owner's gfp flags
+ * (GFP_KERNEL_ACCOUNT for a set made on behalf of a user).
+ *
  * Kernel memory per slab: the descriptor is ~48 bytes + 2 bitmaps + 2 bytes
  * per object (~190 bytes for a 64-object slab of 64-byte objects, 4.7% of
  * its 4 KiB; ~1% or less for classes >= 256 bytes).  Per set: the classes
@@ -62,7 +70,7 @@
  *
  * Files (each calls only the ones below it; co_slab_priv.h has the shared
  * structures, the lock order and the magazine rules):
- *  - co_slab.c: this note, co_slab_set_create(), co_slab_set_destroy();
+ *  - co_slab.c: this note, co_slab_set_create*(), co_slab_set_destroy();
  *  - co_slab_mag.c: co_slab_alloc(), co_slab_free(), co_slab_drain();
  *  - co_slab_stats.c and co_slab_check.c: statistics and the checker;
  *  - co_slab_class.c: size classes, slabs, the directory.
@@ -72,15 +80,20 @@
 #include "co_slab_priv.h"
 
 /**
- * co_slab_set_create() - create the caches of one owner
+ * co_slab_set_create_owned() - create the caches of one owner, who pays
  * @b: arena the slabs come from; must outlive the set
  * @name: for messages, copied (may be NULL)
+ * @owner: charge callbacks and metadata flags, copied; NULL: nobody is
+ *	charged and metadata is GFP_KERNEL
  *
  * Context: Process context, may sleep.
  * Return: the set, or NULL on -ENOMEM.
  */
-struct co_slab_set *co_slab_set_create(struct co_buddy *b, const char *name)
+struct co_slab_set *co_slab_set_create_owned(struct co_buddy *b,
+					     const char *name,
+					     const struct co_slab_owner *owner)
 {
+	gfp_t gfp = owner ? owner->gfp : GFP_KERNEL;
 	struct co_slab_set *s;
 	unsigned int c;
 	int cpu;
@@ -88,17 +101,20 @@ struct co_slab_set *co_slab_set_create(struct co_buddy *b, const char *name)
 	might_sleep();
 	BUILD_BUG_ON(CO_SLAB_MAG_BATCH > CO_SLAB_MAG_SIZE);
 
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	s = kzalloc(sizeof(*s), gfp);
 	if (!s)
 		return NULL;
 	s->buddy = b;
 	strscpy(s->name, name ? name : "", sizeof(s->name));
+	if (owner)
+		s->owner = *owner;
+	s->owner.gfp = gfp;
 	mutex_init(&s->dir_lock);
 	s->nr_leaves = DIV_ROUND_UP(b->nr_pages, CO_SLAB_LEAF_SLOTS);
-	s->dir = kvcalloc(s->nr_leaves, sizeof(*s->dir), GFP_KERNEL);
+	s->dir = kvcalloc(s->nr_leaves, sizeof(*s->dir), gfp);
 	if (!s->dir)
 		goto err_free_set;
-	s->pcpu = alloc_percpu(struct co_slab_pcpu);
+	s->pcpu = alloc_percpu_gfp(struct co_slab_pcpu, gfp);
 	if (!s->pcpu)
 		goto err_free_dir;
 	for_each_possible_cpu(cpu)
@@ -113,6 +129,20 @@ err_free_set:
 	mutex_destroy(&s->dir_lock);
 	kfree(s);
 	return NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_slab_set_create_owned);
+
+/**
+ * co_slab_set_create() - create the caches of one owner, charged to nobody
+ * @b: arena the slabs come from; must outlive the set
+ * @name: for messages, copied (may be NULL)
+ *
+ * Context: Process context, may sleep.
+ * Return: the set, or NULL on -ENOMEM.
+ */
+struct co_slab_set *co_slab_set_create(struct co_buddy *b, const char *name)
+{
+	return co_slab_set_create_owned(b, name, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_slab_set_create);
 

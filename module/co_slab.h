@@ -34,6 +34,32 @@
 struct co_slab_set;
 
 /**
+ * struct co_slab_owner - who pays for a set's memory
+ * @charge: called before a new slab takes @pages pages of @b; returns 0,
+ *	or a negative errno to refuse the grow.  The allocation then uses
+ *	objects the class already has (magazines are drained first) or fails
+ *	with that errno.  Called with the class lock held: it may sleep, take
+ *	co_buddy locks one at a time, and must not call back into the set.
+ * @uncharge: called after a slab gave @pages pages back to @b, with the
+ *	same locks held; never refuses
+ * @priv: passed to both
+ * @gfp: flags for the set's own metadata: the set, its per-CPU part, its
+ *	directory and slab descriptors (GFP_KERNEL_ACCOUNT charges them to
+ *	the memory cgroup of the task that causes them)
+ *
+ * Either callback may be NULL.  The pages a set holds are the pages of its
+ * slabs: objects in use, objects parked in per-CPU magazines and the
+ * CO_SLAB_EMPTY_RESERVE empty slabs all sit in charged pages, so what is
+ * charged is what the owner keeps out of the arena.
+ */
+struct co_slab_owner {
+	int (*charge)(void *priv, struct co_buddy *b, unsigned long pages);
+	void (*uncharge)(void *priv, struct co_buddy *b, unsigned long pages);
+	void *priv;
+	gfp_t gfp;
+};
+
+/**
  * struct co_slab_class_stats - one size class of one set
  *
  * Filled by co_slab_get_stats().  Every object of the class is in use,
@@ -73,6 +99,9 @@ struct co_slab_class_stats {
 };
 
 struct co_slab_set *co_slab_set_create(struct co_buddy *b, const char *name);
+struct co_slab_set *co_slab_set_create_owned(struct co_buddy *b,
+					     const char *name,
+					     const struct co_slab_owner *owner);
 int co_slab_set_destroy(struct co_slab_set *s);
 int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr);
 int co_slab_free(struct co_slab_set *s, u64 addr, size_t size);

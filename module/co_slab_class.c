@@ -313,7 +313,7 @@ static int co_slab_dir_populate(struct co_slab_set *s, unsigned long pfn)
 	/* Acquire: pairs with the release below (another class's grow). */
 	if (smp_load_acquire(&s->dir[rel]))
 		return 0;
-	leaf = kzalloc(sizeof(*leaf), GFP_KERNEL);
+	leaf = kzalloc(sizeof(*leaf), s->owner.gfp);
 	if (!leaf)
 		return -ENOMEM;
 	mutex_lock(&s->dir_lock);
@@ -327,6 +327,13 @@ static int co_slab_dir_populate(struct co_slab_set *s, unsigned long pfn)
 	return 0;
 }
 
+/* The owner no longer pays for @pages pages that went back to the buddy. */
+static void co_slab_uncharge(struct co_slab_set *s, unsigned long pages)
+{
+	if (s->owner.uncharge)
+		s->owner.uncharge(s->owner.priv, s->buddy, pages);
+}
+
 /**
  * __co_slab_grow() - add an empty slab to class @c
  * @s: set
@@ -334,24 +341,32 @@ static int co_slab_dir_populate(struct co_slab_set *s, unsigned long pfn)
  *
  * Takes CO_SLAB_MIN_OBJS or more objects' worth of pages from the buddy,
  * aligned to the class's power-of-two block, and publishes the descriptor
- * in the directory.
+ * in the directory.  The owner is charged for the pages first and may
+ * refuse them.
  *
  * Context: Caller holds the class lock; may sleep.
- * Return: the new slab (on the empty list), or NULL if memory ran out.
+ * Return: the new slab (on the empty list); ERR_PTR(-ENOMEM) if memory
+ * ran out, or the error of the owner's charge callback.
  */
 struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 {
 	struct co_slab_class *cls = &s->cls[c];
 	struct co_slab *slab;
 	unsigned long pfn;
+	int ret;
 
 	lockdep_assert_held(&cls->lock);
 	slab = kzalloc(struct_size(slab, map, 2 * cls->words) +
-		       cls->objs * sizeof(u16), GFP_KERNEL);
+		       cls->objs * sizeof(u16), s->owner.gfp);
 	if (!slab)
-		return NULL;
-	if (co_buddy_alloc(s->buddy, cls->pages, cls->blk_pages, 0, &pfn))
+		return ERR_PTR(-ENOMEM);
+	ret = s->owner.charge ?
+	      s->owner.charge(s->owner.priv, s->buddy, cls->pages) : 0;
+	if (ret)
 		goto err_free_slab;
+	ret = -ENOMEM;
+	if (co_buddy_alloc(s->buddy, cls->pages, cls->blk_pages, 0, &pfn))
+		goto err_uncharge;
 	if (co_slab_dir_populate(s, pfn))
 		goto err_free_pages;
 
@@ -367,9 +382,11 @@ struct co_slab *__co_slab_grow(struct co_slab_set *s, unsigned int c)
 
 err_free_pages:
 	co_buddy_free(s->buddy, pfn, cls->pages);
+err_uncharge:
+	co_slab_uncharge(s, cls->pages);
 err_free_slab:
 	kfree(slab);
-	return NULL;
+	return ERR_PTR(ret);
 }
 
 /**
@@ -399,6 +416,7 @@ void __co_slab_trim(struct co_slab_set *s, unsigned int c, unsigned long keep)
 		slot = co_slab_dir_slot(s, slab->pfn);
 		RCU_INIT_POINTER(*slot, NULL);
 		WARN_ON_ONCE(co_buddy_free(s->buddy, slab->pfn, cls->pages));
+		co_slab_uncharge(s, cls->pages);
 		kfree_rcu(slab, rcu);
 	}
 }

@@ -104,7 +104,8 @@ static unsigned int __co_slab_mag_flush(struct co_slab_pcpu *pc,
  * then a new one; when the buddy is out of pages, objects parked in other
  * CPUs' magazines are pulled back before giving up.
  */
-static struct co_slab *__co_slab_pick(struct co_slab_set *s, unsigned int c)
+static struct co_slab *__co_slab_pick(struct co_slab_set *s, unsigned int c,
+				      int *err)
 {
 	struct co_slab_class *cls = &s->cls[c];
 	struct co_slab *slab;
@@ -114,13 +115,15 @@ static struct co_slab *__co_slab_pick(struct co_slab_set *s, unsigned int c)
 	if (!slab)
 		slab = list_first_entry_or_null(&cls->empty, struct co_slab,
 						node);
-	if (!slab)
-		slab = __co_slab_grow(s, c);
-	if (!slab) {
-		__co_slab_drain_class(s, c);
-		slab = list_first_entry_or_null(&cls->partial, struct co_slab,
-						node);
-	}
+	if (slab)
+		return slab;
+	slab = __co_slab_grow(s, c);
+	if (!IS_ERR(slab))
+		return slab;
+	/* Out of pages, or the owner refused them: that is the error. */
+	*err = PTR_ERR(slab);
+	__co_slab_drain_class(s, c);
+	slab = list_first_entry_or_null(&cls->partial, struct co_slab, node);
 	if (!slab)
 		slab = list_first_entry_or_null(&cls->empty, struct co_slab,
 						node);
@@ -135,13 +138,14 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 	unsigned int i, n = 0, idx;
 	struct co_slab_pcpu *pc;
 	struct co_slab *slab;
+	int err = -ENOMEM;
 
 	mutex_lock(&cls->lock);
-	slab = __co_slab_pick(s, c);
+	slab = __co_slab_pick(s, c, &err);
 	if (!slab) {
 		cls->nr_fail++;
 		mutex_unlock(&cls->lock);
-		return -ENOMEM;
+		return err;
 	}
 	idx = __co_slab_get_obj(cls, slab);
 	co_slab_req(s, slab)[idx] = size;
@@ -170,7 +174,9 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
  * @addr: returns the physical byte address of the buffer
  *
  * Context: Process context, may sleep (only when the magazine is empty).
- * Return: 0, -EINVAL for size 0, -E2BIG above co_slab_max_size(), -ENOMEM.
+ * Return: 0, -EINVAL for size 0, -E2BIG above co_slab_max_size(), -ENOMEM
+ * when the buddy is out of pages, or the error of the owner's charge
+ * callback when it refused a new slab (struct co_slab_owner).
  */
 int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr)
 {

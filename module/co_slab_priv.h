@@ -19,6 +19,8 @@
  *     -> co_slab_set.dir_lock (mutex)
  *     -> co_slab_pcpu.lock (spinlock)
  *     -> co_buddy.lock (spinlock, see co_buddy.h)
+ *     -> whatever the owner's charge/uncharge callbacks take (struct
+ *        co_slab_owner: never a lock of this set)
  *
  * The three inner locks never nest inside each other; each is also taken
  * alone (the per-CPU lock on the alloc and free fast paths, the directory
@@ -181,11 +183,16 @@ struct co_slab_leaf {
  *	entries only go from NULL to a zeroed leaf, under @dir_lock with
  *	smp_store_release(), and are read with smp_load_acquire() without
  *	any lock; leaves live until co_slab_set_destroy().
+ * @owner: who pays for the slabs' pages and the metadata (constant; see
+ *	struct co_slab_owner).  Charged in __co_slab_grow() before the
+ *	pages leave the buddy, uncharged in __co_slab_trim() after they went
+ *	back, both under the class lock.
  * @cls: the size classes, each with its own lock.
  */
 struct co_slab_set {
 	struct co_buddy *buddy;
 	char name[32];
+	struct co_slab_owner owner;
 	struct co_slab_pcpu __percpu *pcpu;
 	struct mutex dir_lock;	/* see the kernel-doc above */
 	unsigned long nr_leaves;

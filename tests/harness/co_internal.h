@@ -51,6 +51,8 @@ typedef long long s64;
 typedef unsigned int gfp_t;
 
 #define GFP_KERNEL	0u
+#define __GFP_ACCOUNT	0x400000u
+#define GFP_KERNEL_ACCOUNT	(GFP_KERNEL | __GFP_ACCOUNT)
 #define __percpu
 #define __rcu
 #define __must_check	__attribute__((warn_unused_result))
@@ -89,6 +91,26 @@ typedef unsigned int gfp_t;
 static inline u64 div64_u64(u64 a, u64 b)
 {
 	return a / b;
+}
+
+/* ---- error pointers (include/linux/err.h) ----------------------------- */
+
+#define MAX_ERRNO	4095
+#define IS_ERR_VALUE(x)	((unsigned long)(void *)(x) >= (unsigned long)-MAX_ERRNO)
+
+static inline void *ERR_PTR(long error)
+{
+	return (void *)error;
+}
+
+static inline long PTR_ERR(const void *ptr)
+{
+	return (long)ptr;
+}
+
+static inline bool IS_ERR(const void *ptr)
+{
+	return IS_ERR_VALUE((unsigned long)ptr);
 }
 
 /* ---- reporting ---------------------------------------------------------- */
@@ -232,6 +254,7 @@ static inline size_t shim_pcpu_stride(const void *p)
 }
 
 #define alloc_percpu(type)	((type *)shim_alloc_percpu(sizeof(type)))
+#define alloc_percpu_gfp(type, gfp)	((void)(gfp), alloc_percpu(type))
 #define free_percpu(p)		shim_free_percpu(p)
 #define per_cpu_ptr(p, cpu)						\
 	((typeof(p))((char *)(p) + (size_t)(cpu) * shim_pcpu_stride(p)))

@@ -6,6 +6,11 @@
  * live slab objects on it and their owner set; per 64-byte unit whether a live
  * object covers it; lists of live raw allocations and live objects.
  *
+ * The second set has an owner (struct co_slab_owner) with a page budget:
+ * the pages it is charged must always be the pages of its slabs, a grow
+ * past the budget must fail with its -EDQUOT and only then, and destroying
+ * the set must leave nothing charged.
+ *
  * Checked after every operation: co_buddy_check(), co_slab_set_check() on
  * both sets, and that every result agrees with the model (no overlap with
  * anything live, alignment, limit, no page shared by two sets, invalid frees
@@ -49,21 +54,45 @@ struct fz {
 	struct fz_raw last_raw;
 	struct fz_obj last_obj;
 	unsigned long raw_pages;
+	unsigned long budget;	/* pages set 1's owner may be charged */
+	unsigned long charged;	/* pages set 1's owner is charged */
+	bool wrong_arena;	/* a callback named another arena */
 	u64 ops;
 };
 
+static int fz_charge(void *priv, struct co_buddy *b, unsigned long pages)
+{
+	struct fz *f = priv;
+
+	f->wrong_arena |= b != &f->b;
+	if (f->charged + pages > f->budget)
+		return -EDQUOT;
+	f->charged += pages;
+	return 0;
+}
+
+static void fz_uncharge(void *priv, struct co_buddy *b, unsigned long pages)
+{
+	struct fz *f = priv;
+
+	f->wrong_arena |= b != &f->b || pages > f->charged;
+	f->charged -= pages;
+}
+
 /* What the operations did, over all arenas (printed by the runner). */
 static struct {
-	u64 raw_ok, raw_nomem, raw_free, slab_ok, slab_nomem, slab_free;
+	u64 raw_ok, raw_nomem, raw_free, slab_ok, slab_nomem, slab_quota;
+	u64 slab_free;
 	u64 invalid, drains, cpu_switches, stats;
 } fz_count;
 
 void fz_summary(char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "raw alloc %llu ok/%llu ENOMEM, raw free %llu, slab alloc %llu ok/%llu ENOMEM, slab free %llu, invalid frees %llu, drains %llu, cpu switches %llu, stats checks %llu",
+		 "raw alloc %llu ok/%llu ENOMEM, raw free %llu, slab alloc %llu ok/%llu ENOMEM/%llu EDQUOT, slab free %llu, invalid frees %llu, drains %llu, cpu switches %llu, stats checks %llu",
 		 fz_count.raw_ok, fz_count.raw_nomem, fz_count.raw_free,
-		 fz_count.slab_ok, fz_count.slab_nomem, fz_count.slab_free,
+		 fz_count.slab_ok, fz_count.slab_nomem, fz_count.slab_quota,
+		 fz_count.slab_free,
 		 fz_count.invalid, fz_count.drains, fz_count.cpu_switches,
 		 fz_count.stats);
 }
@@ -109,8 +138,15 @@ struct fz *fz_new(u64 param)
 	if (!f->raw || !f->objs || !f->owner || !f->unit || !f->rl || !f->ol)
 		abort();
 	if (f->mixed) {
+		struct co_slab_owner owner = {
+			.charge = fz_charge, .uncharge = fz_uncharge,
+			.priv = f, .gfp = GFP_KERNEL_ACCOUNT,
+		};
+
+		f->budget = (param >> 48) % 2 ? ULONG_MAX :
+			    1 + (param >> 49) % nr;
 		f->set[0] = co_slab_set_create(&f->b, "fz0");
-		f->set[1] = co_slab_set_create(&f->b, "fz1");
+		f->set[1] = co_slab_set_create_owned(&f->b, "fz1", &owner);
 		if (!f->set[0] || !f->set[1])
 			abort();
 	}
@@ -311,10 +347,16 @@ static int fz_slab_alloc(struct fz *f, u64 r)
 	if (ret) {
 		struct co_slab_class_stats st;
 
+		co_slab_get_stats(f->set[set], co_slab_class_index(size), &st);
+		/* only when a slab would take set 1 past its budget */
+		if (ret == -EDQUOT && set == 1 &&
+		    f->charged + st.slab_pages > f->budget) {
+			fz_count.slab_quota++;
+			return 0;
+		}
 		if (ret != -ENOMEM)
 			return FZ_FAIL(f, "slab alloc %zu: %d", size, ret);
 		/* only when the buddy cannot give a slab either */
-		co_slab_get_stats(f->set[set], co_slab_class_index(size), &st);
 		if (!co_buddy_alloc(&f->b, st.slab_pages,
 				    roundup_pow_of_two(st.slab_pages), 0, &pfn)) {
 			co_buddy_free(&f->b, pfn, st.slab_pages);
@@ -500,12 +542,18 @@ static int fz_stats(struct fz *f)
 		req[f->ol[k].set] += f->ol[k].size;
 	}
 	for (s = 0; s < 2; s++) {
+		unsigned long before = pages;
+
 		ret = fz_set_stats(f, s, &st_live[s], &st_req[s], &pages);
 		if (ret)
 			return ret;
 		if (st_live[s] != live[s] || st_req[s] != req[s])
 			return FZ_FAIL(f, "set %d: stats %lu objs %llu bytes, model %lu %llu",
 				       s, st_live[s], st_req[s], live[s], req[s]);
+		if (s == 1 && (pages - before != f->charged || f->wrong_arena))
+			return FZ_FAIL(f, "set 1 holds %lu pages, its owner is charged %lu%s",
+				       pages - before, f->charged,
+				       f->wrong_arena ? " (wrong arena)" : "");
 	}
 	if (f->nr - bs.free_pages != f->raw_pages + pages)
 		return FZ_FAIL(f, "%lu pages used, model %lu raw + %lu in slabs",
@@ -592,6 +640,9 @@ int fz_end(struct fz *f)
 	for (s = 0; s < 2 && !ret; s++)
 		if (f->set[s] && co_slab_set_destroy(f->set[s]))
 			ret = FZ_FAIL(f, "set %d destroy failed", s);
+	if (!ret && (f->charged || f->wrong_arena))
+		ret = FZ_FAIL(f, "set 1's owner still charged %lu pages%s",
+			      f->charged, f->wrong_arena ? " (wrong arena)" : "");
 	if (!ret && co_buddy_check(&f->b))
 		ret = FZ_FAIL(f, "final co_buddy_check");
 	co_buddy_get_stats(&f->b, &st);

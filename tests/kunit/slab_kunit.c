@@ -574,6 +574,121 @@ static void slab_test_random(struct kunit *test)
 	slab_finish(test, s, b);
 }
 
+/* An owner with a page budget: counts what a set charges and gives back. */
+struct slab_payer {
+	unsigned long budget;	/* pages the owner may hold */
+	unsigned long charged;	/* pages it holds now */
+	unsigned long refused;	/* grows it refused */
+	struct co_buddy *b;	/* the arena every call must name */
+	bool wrong_arena;
+};
+
+static int slab_payer_charge(void *priv, struct co_buddy *b,
+			     unsigned long pages)
+{
+	struct slab_payer *p = priv;
+
+	p->wrong_arena |= b != p->b;
+	if (p->charged + pages > p->budget) {
+		p->refused++;
+		return -EDQUOT;
+	}
+	p->charged += pages;
+	return 0;
+}
+
+static void slab_payer_uncharge(void *priv, struct co_buddy *b,
+				unsigned long pages)
+{
+	struct slab_payer *p = priv;
+
+	p->wrong_arena |= b != p->b;
+	p->charged -= pages;
+}
+
+/* Pages in the slabs of every class of @s. */
+static unsigned long slab_pages_held(struct co_slab_set *s)
+{
+	struct co_slab_class_stats st;
+	unsigned long pages = 0;
+	unsigned int c;
+
+	for (c = 0; c < co_slab_nr_classes(); c++) {
+		co_slab_get_stats(s, c, &st);
+		pages += st.slab_pages *
+			 (st.slabs_full + st.slabs_partial + st.slabs_empty);
+	}
+	return pages;
+}
+
+/*
+ * The owner pays for slab pages, not objects: 64 objects of 64 bytes fill
+ * one page and are charged one page; freeing 63 of them leaves the page
+ * charged (the last object pins it), and so does the empty-slab reserve;
+ * a grow the owner refuses fails with its errno and leaves nothing
+ * charged; destroying the set gives everything back.
+ */
+static void slab_test_owner_charge(struct kunit *test)
+{
+	struct co_buddy *b = slab_buddy(test, 64);
+	struct slab_payer pay = { .budget = 1, .b = b };
+	struct co_slab_owner owner = {
+		.charge = slab_payer_charge, .uncharge = slab_payer_uncharge,
+		.priv = &pay, .gfp = GFP_KERNEL_ACCOUNT,
+	};
+	struct co_slab_set *s = co_slab_set_create_owned(b, "payer", &owner);
+	unsigned int i, n, per_page = PAGE_SIZE / 64, nr_big = 80;
+	u64 *addr, *big, extra;
+	int ret = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	addr = kunit_kcalloc(test, per_page, sizeof(*addr), GFP_KERNEL);
+	big = kunit_kcalloc(test, nr_big, sizeof(*big), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, addr);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	for (i = 0; i < per_page; i++)
+		KUNIT_ASSERT_EQ(test, co_slab_alloc(s, 64, &addr[i]), 0);
+	KUNIT_EXPECT_EQ(test, pay.charged, 1);
+	KUNIT_EXPECT_EQ(test, slab_pages_held(s), pay.charged);
+	/* The page is full and the budget spent: the owner refuses more. */
+	KUNIT_EXPECT_EQ(test, co_slab_alloc(s, 64, &extra), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, pay.refused, 1);
+	/* A 640-byte slab is 5 pages: refused, nothing left charged. */
+	KUNIT_EXPECT_EQ(test, co_slab_alloc(s, 600, &extra), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, pay.charged, 1);
+	KUNIT_EXPECT_EQ(test, co_buddy_free_pages(b), 64 - 1);
+
+	for (i = 1; i < per_page; i++)
+		KUNIT_ASSERT_EQ(test, co_slab_free(s, addr[i], 64), 0);
+	co_slab_drain(s);
+	KUNIT_EXPECT_EQ(test, pay.charged, 1);
+	KUNIT_ASSERT_EQ(test, co_slab_free(s, addr[0], 64), 0);
+	co_slab_drain(s);
+	/* The empty reserve still holds the page, and is still charged. */
+	KUNIT_EXPECT_EQ(test, pay.charged, CO_SLAB_EMPTY_RESERVE);
+	KUNIT_EXPECT_EQ(test, slab_pages_held(s), pay.charged);
+
+	/* Out of pages after the owner agreed: the charge is undone. */
+	pay.budget = 1000;
+	for (n = 0; n < nr_big; n++) {
+		ret = co_slab_alloc(s, 3584, &big[n]);
+		if (ret)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, ret, -ENOMEM);
+	KUNIT_EXPECT_GT(test, n, 0);
+	KUNIT_EXPECT_EQ(test, slab_pages_held(s), pay.charged);
+	KUNIT_EXPECT_EQ(test, co_buddy_free_pages(b), 64 - pay.charged);
+	KUNIT_EXPECT_FALSE(test, pay.wrong_arena);
+	KUNIT_EXPECT_EQ(test, co_slab_set_check(s), 0);
+	for (i = 0; i < n; i++)
+		KUNIT_ASSERT_EQ(test, co_slab_free(s, big[i], 3584), 0);
+	KUNIT_EXPECT_EQ(test, co_slab_set_destroy(s), 0);
+	KUNIT_EXPECT_EQ(test, pay.charged, 0);
+	KUNIT_EXPECT_EQ(test, co_buddy_free_pages(b), 64);
+	co_buddy_destroy(b);
+}
+
 static struct kunit_case slab_test_cases[] = {
 	KUNIT_CASE(slab_test_classes),
 	KUNIT_CASE(slab_test_geometry),
@@ -588,6 +703,7 @@ static struct kunit_case slab_test_cases[] = {
 	KUNIT_CASE(slab_test_stats),
 	KUNIT_CASE(slab_test_class_stats),
 	KUNIT_CASE(slab_test_random),
+	KUNIT_CASE(slab_test_owner_charge),
 	{}
 };
 

@@ -186,11 +186,18 @@ struct co_node {
  * @id: unique over the module's life, never reused: names the owner of
  *	a slab page (co_place.c)
  * @slab: per node, this file's private slab caches (created on first use)
- * @bytes: granted bytes of live buffers charged to this file
+ * @bytes: bytes this owner holds: whole-page buffers and the pages of its
+ *	slabs (co_owner.c)
+ * @nr_handles: live handles, and handles ALLOC is filling in
+ *	(carveout.max_handles)
+ * @nr_maps: streaming DMA mappings made through MAP (carveout.max_maps)
  * @user: the owner's per-user account
  * @pid: tgid of the opener
  * @comm: command name of the opener
- * @kernel: the in-kernel client: no limits apply
+ * @kernel: the in-kernel client: no limits apply, nothing is charged to a
+ *	memory cgroup
+ * @privileged: opened with CAP_SYS_ADMIN (or the in-kernel client): may
+ *	use the reserve, and no default user limit applies
  * @link: entry in co_files (protected by co_files_lock)
  */
 struct co_file {
@@ -201,10 +208,13 @@ struct co_file {
 	u64 id;
 	struct co_slab_set **slab;
 	atomic64_t bytes;
+	atomic_t nr_handles;
+	atomic_t nr_maps;
 	struct co_user *user;
 	pid_t pid;
 	char comm[TASK_COMM_LEN];
 	bool kernel;
+	bool privileged;
 	struct list_head link;
 };
 
@@ -420,6 +430,10 @@ extern struct list_head co_files;
 extern struct mutex co_files_lock;
 extern unsigned long co_file_limit;
 extern unsigned long co_user_limit;
+extern unsigned int co_user_share;
+extern unsigned int co_reserve_pct;
+extern unsigned int co_max_handles;
+extern unsigned int co_max_maps;
 struct co_file *co_file_create(void);
 struct co_file *co_kernel_client_create(void);
 void co_file_put(struct co_file *f);
@@ -427,6 +441,14 @@ struct co_slab_set *co_file_slab(struct co_file *f, struct co_node *cn);
 struct co_buffer *co_file_lookup(struct co_file *f, u32 handle);
 bool co_charge(struct co_file *f, u64 bytes);
 void co_uncharge(struct co_file *f, u64 bytes);
+u64 co_file_user_limit(const struct co_file *f);
+u64 co_reserve_bytes(const struct co_node *cn);
+bool co_reserve_ok(const struct co_file *f, struct co_node *cn, u64 extra);
+int co_handle_take(struct co_file *f);
+void co_handle_drop(struct co_file *f);
+int co_map_take(struct co_file *f);
+void co_map_drop(struct co_file *f);
+gfp_t co_file_gfp(const struct co_file *f);
 void co_users_exit(void);
 
 /* co_dma.c: streaming DMA for devices named by userspace */

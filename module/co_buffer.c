@@ -124,12 +124,15 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 		limit_pfn = PHYS_PFN(min_t(u64, dma_get_mask(req->dev),
 					   U64_MAX - PAGE_SIZE) + 1);
 
-	charge = co_use_slab(req) ? co_slab_class_size(req->size) :
-				    PAGE_ALIGN(req->size);
-	if (!co_charge(f, charge))
+	/*
+	 * Whole pages are charged here; a slab object is not, its slab's
+	 * pages were charged when the slab took them (co_file_slab()).
+	 */
+	charge = co_use_slab(req) ? 0 : PAGE_ALIGN(req->size);
+	if (charge && !co_charge(f, charge))
 		return ERR_PTR(-EDQUOT);
 
-	buf = co_kzalloc(sizeof(*buf), GFP_KERNEL);
+	buf = co_kzalloc(sizeof(*buf), co_file_gfp(f));
 	if (!buf) {
 		co_uncharge(f, charge);
 		return ERR_PTR(-ENOMEM);
@@ -150,10 +153,8 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	if (ret)
 		goto fail;
 	cn = buf->node;
-	if (buf->granted != charge) {
-		/* A slab request that fell back to pages. */
-		co_uncharge(f, charge);
-		charge = 0;
+	if (!buf->slab && buf->granted != charge) {
+		/* A slab request that fell back to pages: charge them now. */
 		if (!co_charge(f, buf->granted)) {
 			ret = -EDQUOT;
 			goto give_back;
@@ -229,7 +230,9 @@ static void co_buffer_finish(struct co_buffer *buf)
 	atomic64_sub(buf->size, &cn->requested);
 	atomic64_sub(buf->granted, &cn->granted);
 	atomic64_inc(&cn->free_count);
-	co_uncharge(f, buf->granted);
+	/* A slab object's pages are uncharged when its slab gives them back. */
+	if (!buf->slab)
+		co_uncharge(f, buf->granted);
 	mutex_destroy(&buf->lock);
 	kfree(buf);
 	co_file_put(f);

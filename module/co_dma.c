@@ -166,6 +166,7 @@ void co_dma_unmap_all(struct co_buffer *buf)
 		list_del(&m->link);
 		put_device(m->dev);
 		kfree(m);
+		co_map_drop(buf->owner);
 	}
 }
 
@@ -177,7 +178,8 @@ void co_dma_unmap_all(struct co_buffer *buf)
  * @addr: the address the device uses
  *
  * Context: process context.
- * Return: 0; -ENOENT when the handle was freed; -ERANGE when the device,
+ * Return: 0; -EMFILE when the owner holds carveout.max_maps mappings;
+ * -ENOENT when the handle was freed; -ERANGE when the device,
  * with no IOMMU translating, cannot reach the buffer (allocate with the
  * DEVICE policy to place it below the device's mask); -EBUSY when @dir
  * lets the device write and another such mapping exists; -ENOMEM when the
@@ -195,9 +197,14 @@ int co_dma_map(struct co_buffer *buf, struct device *dev,
 			&buf->phys, dma_get_mask(dev));
 		return -ERANGE;
 	}
-	m = co_kzalloc(sizeof(*m), GFP_KERNEL);
-	if (!m)
+	ret = co_map_take(buf->owner);
+	if (ret)
+		return ret;
+	m = co_kzalloc(sizeof(*m), co_file_gfp(buf->owner));
+	if (!m) {
+		co_map_drop(buf->owner);
 		return -ENOMEM;
+	}
 	mutex_lock(&buf->lock);
 	if (buf->dead) {
 		ret = -ENOENT;
@@ -223,6 +230,8 @@ int co_dma_map(struct co_buffer *buf, struct device *dev,
 	m = NULL;
 out:
 	mutex_unlock(&buf->lock);
+	if (ret)
+		co_map_drop(buf->owner);
 	kfree(m);
 	return ret;
 }
@@ -252,6 +261,7 @@ int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr)
 			mutex_unlock(&buf->lock);
 			put_device(m->dev);
 			kfree(m);
+			co_map_drop(buf->owner);
 			return 0;
 		}
 	}

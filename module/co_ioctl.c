@@ -176,6 +176,26 @@ static bool co_dma_heaps(void)
 	return n;
 }
 
+/* What limits this file and what it holds (CARVEOUT_CAP_LIMITS). */
+static void co_info_limits(struct carveout_info *info, struct co_file *f)
+{
+	struct co_node *cn;
+
+	info->file_limit = READ_ONCE(co_file_limit);
+	info->user_limit = READ_ONCE(co_user_limit);
+	info->file_bytes = atomic64_read(&f->bytes);
+	info->user_bytes = atomic64_read(&f->user->bytes);
+	info->eff_user_limit = co_file_user_limit(f);
+	co_for_each_node(cn)
+		info->reserve_bytes += co_reserve_bytes(cn);
+	info->max_handles = READ_ONCE(co_max_handles);
+	info->nr_handles = atomic_read(&f->nr_handles);
+	info->max_maps = READ_ONCE(co_max_maps);
+	info->nr_maps = atomic_read(&f->nr_maps);
+	if (f->privileged)
+		info->owner_flags |= CARVEOUT_OWNER_PRIVILEGED;
+}
+
 static int co_cmd_info(struct co_ucmd *uc)
 {
 	struct carveout_info *info = uc->cmd;
@@ -189,7 +209,7 @@ static int co_cmd_info(struct co_ucmd *uc)
 		return -EINVAL;
 	info->caps = CARVEOUT_CAP_NUMA | CARVEOUT_CAP_SLAB |
 		     CARVEOUT_CAP_DMA_MAP | CARVEOUT_CAP_DMABUF |
-		     CARVEOUT_CAP_FREEMAP;
+		     CARVEOUT_CAP_FREEMAP | CARVEOUT_CAP_LIMITS;
 	if (IS_ENABLED(CONFIG_X86))
 		info->caps |= CARVEOUT_CAP_WC | CARVEOUT_CAP_UNCACHED;
 	if (capable(CAP_SYS_ADMIN))
@@ -198,10 +218,7 @@ static int co_cmd_info(struct co_ucmd *uc)
 		info->caps |= CARVEOUT_CAP_DMA_HEAP;
 	info->page_size = PAGE_SIZE;
 	info->slab_max = co_slab_max_size();
-	info->file_limit = co_file_limit;
-	info->user_limit = co_user_limit;
-	info->file_bytes = atomic64_read(&f->bytes);
-	info->user_bytes = atomic64_read(&f->user->bytes);
+	co_info_limits(info, f);
 	ret = co_info_nodes(info);
 	if (ret)
 		return ret;
@@ -234,6 +251,7 @@ static void co_alloc_undo(struct co_file *f, u32 handle,
 			  struct co_buffer *buf)
 {
 	xa_erase(&f->handles, handle);
+	co_handle_drop(f);
 	co_buffer_kill(buf);
 	co_buffer_put(buf);
 }
@@ -255,10 +273,18 @@ static int co_cmd_alloc(struct co_ucmd *uc)
 		.size = a->length, .align = a->align, .nid = a->node,
 		.policy = a->policy, .flags = a->flags, .dev = dev,
 	};
+	/* Counted before the memory is taken: past max_handles, EMFILE. */
+	ret = co_handle_take(f);
+	if (ret) {
+		put_device(dev);
+		return ret;
+	}
 	buf = co_buffer_alloc(f, &req);
 	put_device(dev);
-	if (IS_ERR(buf))
+	if (IS_ERR(buf)) {
+		co_handle_drop(f);
 		return PTR_ERR(buf);
+	}
 
 	/*
 	 * Reserve a handle (cyclically: a handle just freed is not reused
@@ -270,6 +296,7 @@ static int co_cmd_alloc(struct co_ucmd *uc)
 			      XA_LIMIT(1, CO_HANDLE_MAX), &f->next_handle,
 			      GFP_KERNEL);
 	if (ret < 0) {
+		co_handle_drop(f);
 		co_buffer_kill(buf);
 		co_buffer_put(buf);
 		return ret == -EBUSY ? -ENOSPC : ret;
@@ -307,6 +334,7 @@ static int co_cmd_free(struct co_ucmd *uc)
 	xa_unlock(&f->handles);
 	if (!buf)
 		return -ENOENT;
+	co_handle_drop(f);
 	co_buffer_kill(buf);
 	co_buffer_put(buf);
 	return 0;

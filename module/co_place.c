@@ -151,6 +151,11 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 	align = req->align > PAGE_SIZE ? req->align >> PAGE_SHIFT : 0;
 	co_for_each_piece(cn, p) {
 		if (!co_buddy_alloc(&p->buddy, nr, align, limit_pfn, &pfn)) {
+			/* The node's reserve is not for everyone (co_owner.c). */
+			if (!co_reserve_ok(f, cn, 0)) {
+				WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+				return -ENOMEM;
+			}
 			buf->piece = p;
 			buf->phys = PFN_PHYS(pfn);
 			buf->granted = (u64)nr << PAGE_SHIFT;

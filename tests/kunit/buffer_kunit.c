@@ -179,6 +179,202 @@ static void co_buffer_file_limit(struct kunit *test)
 	co_file_put(f);
 }
 
+/* Bytes @f and its user hold now. */
+static void co_held_now(struct co_file *f, s64 *file, s64 *user)
+{
+	*file = atomic64_read(&f->bytes);
+	*user = atomic64_read(&f->user->bytes);
+}
+
+/*
+ * A sub-page request whose slab cannot grow falls back to whole pages;
+ * when the page charge then fails, the file's and the user's bytes go
+ * back exactly to where they were (they once dropped below it: the
+ * charge was undone twice).
+ */
+static void co_buffer_fallback_uncharge(struct kunit *test)
+{
+	unsigned long saved = co_file_limit, pfn;
+	struct co_file *f = co_test_file(test);
+	int nid = co_some_node();
+	s64 file0, user0, file1, user1;
+	struct co_buffer *buf;
+	struct co_buddy *full;
+
+	/* The file's slab set on the node is over an arena with no room. */
+	full = kunit_kzalloc(test, sizeof(*full), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, full);
+	KUNIT_ASSERT_EQ(test, co_buddy_init(full, 0x200000, 1), 0);
+	KUNIT_ASSERT_EQ(test, co_buddy_alloc(full, 1, 0, 0, &pfn), 0);
+	f->slab[nid] = co_slab_set_create(full, "full");
+	KUNIT_ASSERT_NOT_NULL(test, f->slab[nid]);
+
+	co_held_now(f, &file0, &user0);
+	co_file_limit = file0 + PAGE_SIZE - 1;
+	buf = co_test_alloc(test, f, 64, 0, 0);
+	co_file_limit = saved;
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(buf), -EDQUOT);
+	co_held_now(f, &file1, &user1);
+	KUNIT_EXPECT_EQ(test, file1, file0);
+	KUNIT_EXPECT_EQ(test, user1, user0);
+	if (!IS_ERR(buf))
+		co_buffer_put(buf);
+
+	/* Without the limit the fallback works and charges its page. */
+	buf = co_test_alloc(test, f, 64, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	KUNIT_EXPECT_NULL(test, buf->slab);
+	KUNIT_EXPECT_EQ(test, buf->granted, (u64)PAGE_SIZE);
+	co_held_now(f, &file1, &user1);
+	KUNIT_EXPECT_EQ(test, file1, file0 + (s64)PAGE_SIZE);
+	co_buffer_put(buf);
+	co_held_now(f, &file1, &user1);
+	KUNIT_EXPECT_EQ(test, file1, file0);
+	KUNIT_EXPECT_EQ(test, user1, user0);
+	co_file_put(f);
+	KUNIT_EXPECT_EQ(test, co_buddy_free(full, pfn, 1), 0);
+	co_buddy_destroy(full);
+}
+
+/*
+ * Sub-page buffers charge the pages of their slabs: 64 buffers of 64
+ * bytes share one page and are charged one page (a file limit of a page
+ * lets them all in, and no 65th); freeing 63 leaves the page charged (the
+ * last one pins it), and the empty slab the set keeps stays charged until
+ * the file goes.  The limit also keeps the test exact when the task
+ * migrates: a grow it refuses pulls the objects parked in other CPUs'
+ * magazines back first.
+ */
+static void co_buffer_slab_page_charge(struct kunit *test)
+{
+	unsigned int i, n = PAGE_SIZE / 64;
+	unsigned long saved = co_file_limit;
+	struct co_file *f = co_test_file(test);
+	struct co_buffer **bufs, *extra;
+	struct co_slab_set *set;
+	s64 user0, file, user;
+	struct co_user *u;
+
+	bufs = kunit_kcalloc(test, n, sizeof(*bufs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bufs);
+	co_held_now(f, &file, &user0);
+	KUNIT_EXPECT_EQ(test, file, 0LL);
+	co_file_limit = PAGE_SIZE;
+	for (i = 0; i < n; i++) {
+		bufs[i] = co_test_alloc(test, f, 64, 0, 0);
+		if (IS_ERR(bufs[i]))
+			break;
+	}
+	extra = co_test_alloc(test, f, 64, 0, 0);
+	co_file_limit = saved;
+	KUNIT_ASSERT_EQ(test, i, n);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(extra), -EDQUOT);
+	if (!IS_ERR(extra))
+		co_buffer_put(extra);
+	set = bufs[0]->slab;
+	KUNIT_ASSERT_NOT_NULL(test, set);
+	co_held_now(f, &file, &user);
+	KUNIT_EXPECT_EQ(test, file, (s64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, user, user0 + (s64)PAGE_SIZE);
+	/* Free 63 of the 64: the last one pins the page. */
+	for (i = 1; i < n; i++)
+		co_buffer_put(bufs[i]);
+	co_slab_drain(set);
+	co_held_now(f, &file, &user);
+	KUNIT_EXPECT_EQ(test, file, (s64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, user, user0 + (s64)PAGE_SIZE);
+	co_buffer_put(bufs[0]);
+	co_slab_drain(set);
+	/* The empty slab the set keeps is still held, and charged. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->bytes),
+			(s64)PAGE_SIZE * CO_SLAB_EMPTY_RESERVE);
+	/* The file's last reference takes its slabs, and their charge. */
+	u = f->user;
+	co_file_put(f);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&u->bytes), user0);
+}
+
+/* A 64-byte limit no longer fits a sub-page buffer: its slab is a page. */
+static void co_buffer_slab_limit(struct kunit *test)
+{
+	unsigned long saved = co_file_limit;
+	struct co_file *f = co_test_file(test);
+	struct co_buffer *buf;
+
+	co_file_limit = PAGE_SIZE - 1;
+	buf = co_test_alloc(test, f, 64, 0, 0);
+	co_file_limit = saved;
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(buf), -EDQUOT);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&f->bytes), 0LL);
+	if (!IS_ERR(buf))
+		co_buffer_put(buf);
+	co_file_put(f);
+}
+
+/*
+ * The reserve: a file opened without CAP_SYS_ADMIN cannot take it, by
+ * whole pages or by a slab; a privileged file can.
+ */
+static void co_buffer_reserve(struct kunit *test)
+{
+	unsigned int saved = co_reserve_pct;
+	struct co_file *user = co_test_file(test), *root = co_test_file(test);
+	struct co_buffer *a, *b, *c, *d;
+
+	user->privileged = false;
+	KUNIT_EXPECT_TRUE(test, root->privileged);
+	co_reserve_pct = 100;
+	a = co_test_alloc(test, user, PAGE_SIZE, 0, 0);
+	b = co_test_alloc(test, user, 100, 0, 0);
+	c = co_test_alloc(test, root, PAGE_SIZE, 0, 0);
+	d = co_test_alloc(test, root, 100, 0, 0);
+	co_reserve_pct = saved;
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(a), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(b), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&user->bytes), 0LL);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(c));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(d));
+	if (!IS_ERR(c))
+		co_buffer_put(c);
+	if (!IS_ERR(d))
+		co_buffer_put(d);
+	/* Below the reserve, the same requests work. */
+	co_reserve_pct = 0;
+	a = co_test_alloc(test, user, PAGE_SIZE, 0, 0);
+	co_reserve_pct = saved;
+	KUNIT_EXPECT_FALSE(test, IS_ERR(a));
+	if (!IS_ERR(a))
+		co_buffer_put(a);
+	co_file_put(user);
+	co_file_put(root);
+}
+
+/* With no user_limit set, unprivileged files meet the default share. */
+static void co_buffer_default_user_limit(struct kunit *test)
+{
+	unsigned long saved_limit = co_user_limit;
+	unsigned int saved_share = co_user_share;
+	struct co_file *user = co_test_file(test), *root = co_test_file(test);
+	u64 share;
+
+	user->privileged = false;
+	co_user_limit = 0;
+	co_user_share = 50;
+	share = co_file_user_limit(user);
+	KUNIT_EXPECT_GT(test, share, 0ULL);
+	KUNIT_EXPECT_EQ(test, co_file_user_limit(root), 0ULL);
+	KUNIT_EXPECT_EQ(test, co_file_user_limit(co_kernel_client), 0ULL);
+	co_user_share = 0;
+	KUNIT_EXPECT_EQ(test, co_file_user_limit(user), 0ULL);
+	co_user_limit = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, co_file_user_limit(user), (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, co_file_user_limit(root), (u64)PAGE_SIZE);
+	co_user_limit = saved_limit;
+	co_user_share = saved_share;
+	co_file_put(user);
+	co_file_put(root);
+}
+
 static void co_buffer_too_big(struct kunit *test)
 {
 	struct co_file *f = co_test_file(test);
@@ -216,6 +412,42 @@ static void co_buffer_dma_map_kill(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty(&buf->maps));
 	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &addr),
 			-ENOENT);
+	co_buffer_put(buf);
+	put_device(dev);
+	co_file_put(f);
+}
+
+/* MAP past carveout.max_maps fails with EMFILE; unmaps give room back. */
+static void co_buffer_map_cap(struct kunit *test)
+{
+	unsigned int saved = co_max_maps;
+	struct co_file *f = co_test_file(test);
+	struct device *dev = co_find_device("0000:00:03.0");
+	struct co_buffer *buf;
+	dma_addr_t a, b, c, d;
+
+	if (!dev) {
+		co_file_put(f);
+		kunit_skip(test, "no edu device at 0000:00:03.0");
+	}
+	buf = co_test_alloc(test, f, SZ_16K, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(buf));
+	co_max_maps = 3;
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &a), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &b), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_FROM_DEVICE, &c), 0);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &d), -EMFILE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->nr_maps), 3);
+	KUNIT_EXPECT_EQ(test, co_dma_unmap(buf, dev, a), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->nr_maps), 2);
+	/* A map refused for another reason (a second writer) counts nothing. */
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_FROM_DEVICE, &d), -EBUSY);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->nr_maps), 2);
+	KUNIT_EXPECT_EQ(test, co_dma_map(buf, dev, DMA_TO_DEVICE, &d), 0);
+	co_max_maps = saved;
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->nr_maps), 3);
+	co_buffer_kill(buf);
+	KUNIT_EXPECT_EQ(test, atomic_read(&f->nr_maps), 0);
 	co_buffer_put(buf);
 	put_device(dev);
 	co_file_put(f);
@@ -486,8 +718,14 @@ static struct kunit_case co_buffer_cases[] = {
 	KUNIT_CASE(co_buffer_refs_keep_memory),
 	KUNIT_CASE(co_buffer_alignment),
 	KUNIT_CASE(co_buffer_file_limit),
+	KUNIT_CASE(co_buffer_fallback_uncharge),
+	KUNIT_CASE(co_buffer_slab_page_charge),
+	KUNIT_CASE(co_buffer_slab_limit),
+	KUNIT_CASE(co_buffer_reserve),
+	KUNIT_CASE(co_buffer_default_user_limit),
 	KUNIT_CASE(co_buffer_too_big),
 	KUNIT_CASE(co_buffer_dma_map_kill),
+	KUNIT_CASE(co_buffer_map_cap),
 	KUNIT_CASE(co_buffer_kapi),
 	KUNIT_CASE(co_buffer_kapi_pins_module),
 	KUNIT_CASE(co_buffer_dmabuf_segments),

@@ -120,6 +120,9 @@ static void co_uapi_older_caller(struct kunit *test)
 					      sizeof(out), &uc), 0);
 	KUNIT_EXPECT_EQ(test, out.file_bytes, 0ULL);
 	KUNIT_EXPECT_EQ(test, out.user_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, out.eff_user_limit, 0ULL);
+	KUNIT_EXPECT_EQ(test, out.max_handles, 0U);
+	KUNIT_EXPECT_EQ(test, out.reserved, 0U);
 	KUNIT_EXPECT_EQ(test, uc.ksize, (u32)sizeof(out));
 }
 

@@ -47,6 +47,7 @@
 #define CARVEOUT_CAP_UNCACHED	0x20ULL	/* uncached mmap */
 #define CARVEOUT_CAP_PHYS	0x40ULL	/* caller may see physical addresses */
 #define CARVEOUT_CAP_FREEMAP	0x80ULL	/* FREEMAP and SLABINFO */
+#define CARVEOUT_CAP_LIMITS	0x100ULL	/* INFO: reserve, caps, caller's limits */
 #define CARVEOUT_CAP_DMA_HEAP	0x200ULL	/* heaps in /dev/dma_heap */
 
 /**
@@ -79,8 +80,28 @@ struct carveout_node_info {
  * @max_alloc: out, largest single buffer possible now
  * @file_limit: out, bytes one open file may hold (0: no limit)
  * @user_limit: out, bytes one user may hold (0: no limit)
- * @file_bytes: out, bytes this open file holds now
+ * @file_bytes: out, bytes this open file holds now: its whole-page
+ *	buffers and every page of its sub-page caches (a live sub-page buffer
+ *	keeps its whole slab; cached objects and the empty-slab reserve
+ *	count too), held memory included
  * @user_bytes: out, bytes the caller's user holds now, over all files
+ * @eff_user_limit: out, the per-user limit that applies to this file:
+ *	@user_limit when set, else, for a file opened without CAP_SYS_ADMIN,
+ *	the carveout.user_share percent of @total_bytes (0: none)
+ * @reserve_bytes: out, bytes of all regions (carveout.reserve percent of
+ *	each node) that only files opened with CAP_SYS_ADMIN and in-kernel
+ *	clients may take; for other files a node is full (ENOMEM) when its
+ *	free bytes would drop below its share
+ * @max_handles: out, live handles one file may hold (0: no cap); ALLOC
+ *	past it fails with EMFILE
+ * @nr_handles: out, live handles this file holds
+ * @max_maps: out, DMA mappings made through MAP one file may hold (0: no
+ *	cap); MAP past it fails with EMFILE
+ * @nr_maps: out, DMA mappings made through MAP this file holds
+ * @owner_flags: out, CARVEOUT_OWNER_* bits of this file
+ * @reserved: must be 0
+ *
+ * @eff_user_limit and after: CARVEOUT_CAP_LIMITS.
  */
 struct carveout_info {
 	__u32 size;
@@ -97,10 +118,25 @@ struct carveout_info {
 	__u64 user_limit;
 	__u64 file_bytes;
 	__u64 user_bytes;
+	__u64 eff_user_limit;
+	__u64 reserve_bytes;
+	__u32 max_handles;
+	__u32 nr_handles;
+	__u32 max_maps;
+	__u32 nr_maps;
+	__u32 owner_flags;
+	__u32 reserved;
 };
 
 /* INFO up to @user_limit is the first version; the caller's bytes came later. */
 #define CARVEOUT_INFO_MIN_SIZE		72
+
+/*
+ * carveout_info.owner_flags.  PRIVILEGED: the file was opened with
+ * CAP_SYS_ADMIN; it may take the reserve and no default user limit
+ * applies to it.
+ */
+#define CARVEOUT_OWNER_PRIVILEGED	0x1
 
 /* Allocation policies. */
 #define CARVEOUT_POLICY_LOCAL		0	/* calling CPU's node, then nearest */
@@ -137,6 +173,12 @@ struct carveout_info {
  * @page_offset: out, where the buffer starts in its first mapped page
  *	(non-zero only for sub-page buffers)
  * @reserved: must be 0
+ *
+ * Limits (see struct carveout_info): EDQUOT when the file or user limit
+ * would be exceeded (a sub-page buffer that needs a new slab is charged
+ * the slab's pages); ENOMEM when no allowed node has room, a node's
+ * reserve counting as no room for a file opened without CAP_SYS_ADMIN;
+ * EMFILE when the file already holds max_handles handles.
  */
 struct carveout_alloc {
 	__u32 size;
@@ -188,6 +230,9 @@ struct carveout_handle {
  * @dma_addr: out (MAP), the address the device uses (an IOVA when an
  *	IOMMU translates); in (UNMAP), which mapping to remove
  * @dma_mask: out (MAP), the device's DMA mask
+ *
+ * MAP fails with EMFILE when the file already holds max_maps mappings
+ * (struct carveout_info).
  */
 struct carveout_map {
 	__u32 size;

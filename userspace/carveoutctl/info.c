@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * carveoutctl info: what INFO reports (capabilities, limits, what the
- * caller's user holds, regions per node), the pieces of each region from
+ * caller's user holds; the limits that apply to carveoutctl's own file,
+ * the reserve and that file's handles and mappings against their caps;
+ * regions per node), the pieces of each region from
  * FREEMAP and the sub-page size classes from SLABINFO.
  */
 #define _GNU_SOURCE
@@ -25,6 +27,7 @@ static const struct {
 	{ CARVEOUT_CAP_UNCACHED, "uncached" },
 	{ CARVEOUT_CAP_PHYS, "physical-addresses" },
 	{ CARVEOUT_CAP_FREEMAP, "free-map" },
+	{ CARVEOUT_CAP_LIMITS, "limits" },
 };
 
 static const char *limit_text(uint64_t v, char *buf)
@@ -51,6 +54,32 @@ static void print_summary(const struct carveout_sysinfo *info)
 	       limit_text(info->file_limit, a), limit_text(info->user_limit, b));
 	printf("held by uid %u: %s over all open files\n", (unsigned int)getuid(),
 	       fmt_size(info->user_bytes, a));
+}
+
+static const char *cap_text(uint32_t v, char *buf)
+{
+	if (!v)
+		return "no cap";
+	snprintf(buf, 24, "cap %u", v);
+	return buf;
+}
+
+/* What applies to carveoutctl's own open file, and what it holds. */
+static void print_limits(const struct carveout_limits *lim)
+{
+	char a[24], b[24], c[24];
+
+	printf("limits for this file: per user %s%s, reserve %s kept for CAP_SYS_ADMIN and in-kernel users (%s)\n",
+	       limit_text(lim->eff_user_limit, a),
+	       !lim->user_limit && lim->eff_user_limit ? " (default share)" : "",
+	       fmt_size(lim->reserve_bytes, b),
+	       lim->privileged ? "this file may use it" :
+				 "this file may not use it");
+	printf("held by this file: %s, %u handle%s (%s), %u DMA mapping%s (%s)\n",
+	       fmt_size(lim->file_bytes, a), lim->nr_handles,
+	       lim->nr_handles == 1 ? "" : "s", cap_text(lim->max_handles, b),
+	       lim->nr_maps, lim->nr_maps == 1 ? "" : "s",
+	       cap_text(lim->max_maps, c));
 }
 
 static void print_nodes(const struct carveout_sysinfo *info)
@@ -130,6 +159,7 @@ int cmd_info(int argc, char **argv)
 		{ }
 	};
 	struct carveout_sysinfo info;
+	struct carveout_limits lim;
 	struct carveout_ctx *ctx;
 	int opt, ret;
 
@@ -143,6 +173,9 @@ int cmd_info(int argc, char **argv)
 	ret = get_info(ctx, &info);
 	if (!ret) {
 		print_summary(&info);
+		if ((info.caps & CARVEOUT_CAP_LIMITS) &&
+		    !carveout_get_limits(ctx, &lim))
+			print_limits(&lim);
 		print_nodes(&info);
 	}
 	if (!ret && (info.caps & CARVEOUT_CAP_FREEMAP))

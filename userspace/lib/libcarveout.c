@@ -150,6 +150,34 @@ CARVEOUT_API int carveout_get_info(struct carveout_ctx *ctx,
 	return 0;
 }
 
+CARVEOUT_API int carveout_get_limits(struct carveout_ctx *ctx,
+				     struct carveout_limits *lim)
+{
+	struct carveout_info in;
+	int ret;
+
+	memset(lim, 0, sizeof(*lim));
+	memset(&in, 0, sizeof(in));
+	in.size = sizeof(in);
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_INFO, &in);
+	if (ret)
+		return ret;
+	if (!(in.caps & CARVEOUT_CAP_LIMITS))
+		return -EOPNOTSUPP;
+	lim->file_limit = in.file_limit;
+	lim->user_limit = in.user_limit;
+	lim->eff_user_limit = in.eff_user_limit;
+	lim->reserve_bytes = in.reserve_bytes;
+	lim->file_bytes = in.file_bytes;
+	lim->user_bytes = in.user_bytes;
+	lim->max_handles = in.max_handles;
+	lim->nr_handles = in.nr_handles;
+	lim->max_maps = in.max_maps;
+	lim->nr_maps = in.nr_maps;
+	lim->privileged = !!(in.owner_flags & CARVEOUT_OWNER_PRIVILEGED);
+	return 0;
+}
+
 CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx, unsigned int node,
 				    struct carveout_stats *stats)
 {
@@ -509,9 +537,11 @@ static const char *co_lib_errno_text(int err)
 	case ENODEV:
 		return "no such node or device (no carveout region on that node, or no device by that name)";
 	case ENOMEM:
-		return "carveout region exhausted: no free block large enough on the allowed node(s)";
+		return "carveout region exhausted: no free block large enough on the allowed node(s), or only the reserve kept for root is left";
 	case EDQUOT:
-		return "per-file or per-user carveout limit reached (module parameters file_limit, user_limit)";
+		return "per-file or per-user carveout limit reached (module parameters file_limit, user_limit, user_share)";
+	case EMFILE:
+		return "too many buffers or DMA mappings in this open file (module parameters max_handles, max_maps)";
 	case EFBIG:
 		return "larger than any carveout region";
 	case ERANGE:

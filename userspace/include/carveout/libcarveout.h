@@ -81,6 +81,40 @@ struct carveout_sysinfo {
 	struct carveout_node_info nodes[CARVEOUT_MAX_NODES];
 };
 
+/**
+ * struct carveout_limits - what limits this context and what it holds
+ *	(CARVEOUT_IOC_INFO, modules with CARVEOUT_CAP_LIMITS)
+ * @file_limit: bytes one open file may hold (0: no limit)
+ * @user_limit: the module's per-user limit (0: not set)
+ * @eff_user_limit: the per-user limit that applies to this context:
+ *	@user_limit, or the default share for a context opened without
+ *	CAP_SYS_ADMIN (0: none)
+ * @reserve_bytes: bytes of all regions only contexts opened with
+ *	CAP_SYS_ADMIN and in-kernel users may take
+ * @file_bytes: bytes this context holds now (whole-page buffers and the
+ *	pages of its sub-page caches)
+ * @user_bytes: bytes the calling user holds now, over all open files
+ * @max_handles: live buffers (handles) one context may hold (0: no cap)
+ * @nr_handles: live buffers this context holds
+ * @max_maps: DMA mappings one context may hold (0: no cap)
+ * @nr_maps: DMA mappings this context holds
+ * @privileged: non-zero when this context was opened with CAP_SYS_ADMIN:
+ *	it may use the reserve and no default per-user limit applies
+ */
+struct carveout_limits {
+	uint64_t file_limit;
+	uint64_t user_limit;
+	uint64_t eff_user_limit;
+	uint64_t reserve_bytes;
+	uint64_t file_bytes;
+	uint64_t user_bytes;
+	uint32_t max_handles;
+	uint32_t nr_handles;
+	uint32_t max_maps;
+	uint32_t nr_maps;
+	int privileged;
+};
+
 /* carveout_alloc_opts.flags */
 #define CARVEOUT_BUF_PAGES	0x1	/* whole pages even for small sizes */
 #define CARVEOUT_BUF_NO_MMAP	0x2	/* do not map into this process */
@@ -204,6 +238,18 @@ CARVEOUT_API int carveout_fd(const struct carveout_ctx *ctx);
  */
 CARVEOUT_API int carveout_get_info(struct carveout_ctx *ctx,
 				   struct carveout_sysinfo *info);
+
+/**
+ * carveout_get_limits() - the limits that apply to this context, the
+ *	reserve, and what the context holds
+ * @ctx: the context
+ * @lim: filled on success
+ *
+ * Return: 0 or -errno; -EOPNOTSUPP from a module older than
+ * CARVEOUT_CAP_LIMITS.
+ */
+CARVEOUT_API int carveout_get_limits(struct carveout_ctx *ctx,
+				     struct carveout_limits *lim);
 
 /**
  * carveout_get_stats() - one node's statistics (CARVEOUT_IOC_STATS)

@@ -13,8 +13,9 @@
  *    size-encoded numbers of the 0.1 ABI) get ENOTTY.
  *
  * Every flag bit a command does not define gets EINVAL (EXPORT: O_WRONLY
- * too).  Then the commands of the new ABI: INFO's file_bytes/user_bytes follow
- * what each file and the user hold; a FREEMAP cursor walk with a small
+ * too).  Then the commands of the new ABI: INFO's file_bytes, user_bytes and
+ * nr_handles follow what each file and the user hold, and its limit fields
+ * say what applies to the caller; a FREEMAP cursor walk with a small
  * batch covers every free page of an idle region exactly once, in address
  * order, and agrees with STATS (free bytes and blocks per order); SLABINFO
  * shows this file's own sub-page objects and nobody else's; FREEMAP's and
@@ -131,6 +132,16 @@ static int check_info(const void *arg, size_t usize)
 
 	if (usize >= offsetof(struct carveout_info, user_bytes) + 8)
 		ok = ok && in->file_bytes == 0 && in->user_bytes < in->total_bytes;
+	/* The limits that apply to the caller: root's file, holding nothing. */
+	if (usize >= sizeof(*in))
+		ok = ok && in->eff_user_limit == r->eff_user_limit &&
+		     in->reserve_bytes == r->reserve_bytes &&
+		     in->reserve_bytes && in->reserve_bytes < in->total_bytes &&
+		     in->max_handles == r->max_handles && in->max_handles &&
+		     in->max_maps == r->max_maps && in->max_maps &&
+		     in->nr_handles == 0 && in->nr_maps == 0 &&
+		     in->owner_flags == CARVEOUT_OWNER_PRIVILEGED &&
+		     !in->reserved;
 	return ok;
 }
 
@@ -626,6 +637,9 @@ static void test_info_bytes(void)
 	       i2.user_bytes == i1.user_bytes,
 	       "INFO user_bytes: both files of the user (%llu, was %llu)",
 	       (unsigned long long)i1.user_bytes, (unsigned long long)i0.user_bytes);
+	tap_ok(i1.nr_handles == i0.nr_handles + 1 && i2.nr_handles == 1,
+	       "INFO nr_handles: each file its own (%u, %u; before %u)",
+	       i1.nr_handles, i2.nr_handles, i0.nr_handles);
 	co_free(env.fd, a1.handle);
 	close(fd2);
 	fd2 = -1;

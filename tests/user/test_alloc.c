@@ -425,28 +425,58 @@ static void test_other_ioctls(void)
 	co_free(fd, a.handle);
 }
 
+/* Bytes a file (or, @user, its user) holds, from INFO. */
+static uint64_t held(int f, int user)
+{
+	struct carveout_info in;
+
+	memset(&in, 0, sizeof(in));
+	in.size = sizeof(in);
+	if (ioctl(f, CARVEOUT_IOC_INFO, &in))
+		return ~0ULL;
+	return user ? in.user_bytes : in.file_bytes;
+}
+
+/*
+ * fd holds the page of the sub-page cache test_subpage() used (a file
+ * keeps an empty slab): the file limit is tried on a new file, and the
+ * user limit is set from what the user holds now.
+ */
 static void test_limits(void)
 {
 	struct carveout_alloc a, b, c;
-	int fd2 = co_open();
+	int fd2 = co_open(), fd3 = co_open();
+	uint64_t mine = held(fd, 0), user;
 
-	tap_ok(co_set_param("file_limit", 1 << 20) == 0, "set file_limit to 1 MiB");
-	tap_ok(co_alloc_simple(fd, 1 << 20, &a) == 0, "1 MiB fits the file limit");
+	tap_ok(mine >= 4096 && mine != ~0ULL,
+	       "fd still holds its sub-page cache's page (%llu bytes)",
+	       (unsigned long long)mine);
+	tap_ok(co_set_param("file_limit", mine) == 0,
+	       "set file_limit to what fd holds");
 	tap_errno(co_alloc_simple(fd, 4096, &b), EDQUOT,
+		  "the cache's pages count: no page left for fd");
+	tap_ok(co_set_param("file_limit", 1 << 20) == 0, "set file_limit to 1 MiB");
+	tap_ok(held(fd3, 0) == 0 && co_alloc_simple(fd3, 1 << 20, &a) == 0,
+	       "1 MiB fits the file limit of a new file");
+	tap_errno(co_alloc_simple(fd3, 4096, &b), EDQUOT,
 		  "one more page exceeds the file limit");
 	tap_ok(co_alloc_simple(fd2, 4096, &b) == 0,
 	       "another file has its own limit");
 	co_set_param("file_limit", 0);
 
-	tap_ok(co_set_param("user_limit", (1 << 20) + 8192) == 0,
-	       "set user_limit to 1 MiB + 2 pages");
+	user = held(fd2, 1);
+	tap_ok(user >= (1 << 20) + 4096 + mine &&
+	       co_set_param("user_limit", user + 4096) == 0,
+	       "set user_limit to what the user holds (%llu) + 1 page",
+	       (unsigned long long)user);
 	tap_ok(co_alloc_simple(fd2, 4096, &c) == 0,
 	       "the user may still take a page");
 	tap_errno(co_alloc_simple(fd2, 4096, &c), EDQUOT,
 		  "the user limit counts every file of the user");
 	co_set_param("user_limit", 0);
-	co_free(fd, a.handle);
+	co_free(fd3, a.handle);
 	close(fd2);
+	close(fd3);
 	tap_ok(co_alloc_simple(fd, 4096, &a) == 0, "limits lifted again");
 	co_free(fd, a.handle);
 }

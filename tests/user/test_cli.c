@@ -282,6 +282,33 @@ static int info_classes_ok(const char *out)
 	return ok;
 }
 
+/* The lines about carveoutctl's own file: limits, reserve, caps. */
+static void test_info_limits(const struct run *r)
+{
+	struct carveout_limits lim;
+	char want[256], a[24], b[24];
+
+	if (!tap_ok(carveout_get_limits(ctx, &lim) == 0,
+		    "carveout_get_limits"))
+		return;
+	snprintf(want, sizeof(want),
+		 "limits for this file: per user %s, reserve %s kept for CAP_SYS_ADMIN and in-kernel users (this file may use it)\n",
+		 lim.eff_user_limit ? carveout_format_size(lim.eff_user_limit, a, 24, 0) :
+				      "none",
+		 carveout_format_size(lim.reserve_bytes, b, 24, 0));
+	tap_ok(lim.privileged && lim.reserve_bytes && strstr(r->out, want),
+	       "info: the per-user limit, the reserve (%s) and that root's file may use it",
+	       b);
+	snprintf(want, sizeof(want),
+		 "held by this file: %s, 0 handles (cap %u), 0 DMA mappings (cap %u)\n",
+		 carveout_format_size(0, a, 24, 0), lim.max_handles, lim.max_maps);
+	tap_ok(lim.max_handles && lim.max_maps && strstr(r->out, want),
+	       "info: its file's bytes, handles and DMA mappings against their caps");
+	tap_ok(lim.file_bytes == MIB && lim.nr_handles == 1 && lim.nr_maps == 0,
+	       "carveout_get_limits: this context holds 1M in 1 handle (%llu, %u)",
+	       (unsigned long long)lim.file_bytes, lim.nr_handles);
+}
+
 static void test_info(void)
 {
 	struct carveout_alloc_opts o = { .flags = CARVEOUT_BUF_NO_MMAP };
@@ -299,9 +326,10 @@ static void test_info(void)
 	snprintf(want, sizeof(want), "carveout %s: %u node", carveout_version(),
 		 info.nr_nodes);
 	tap_ok(strstr(r.out, want) && strstr(r.out, "capabilities: numa sub-page dma-map dma-buf") &&
-	       strstr(r.out, "physical-addresses") && strstr(r.out, "free-map") &&
+	       strstr(r.out, "physical-addresses") && strstr(r.out, "free-map limits") &&
 	       strstr(r.out, "limits: per open file"),
 	       "info: version, nodes, capabilities, limits");
+	test_info_limits(&r);
 	if (held && !carveout_get_info(ctx, &now)) {
 		snprintf(want, sizeof(want), "held by uid 0: %s over all open files\n",
 			 carveout_format_size(now.user_bytes, a, 24, 0));
@@ -564,8 +592,9 @@ static void test_stats_json(void)
 	tap_ok(ok, "JSON agrees with debugfs summary (%d node rows)", sum.nr);
 
 	if (!carveout_get_info(ctx, &now))
+		/* The 200-byte buffer holds its slab's page. */
 		tap_ok(json_num("user_bytes") == now.user_bytes &&
-		       now.user_bytes >= 4 * MIB + 256 && json_get("version") &&
+		       now.user_bytes >= 4 * MIB + 4096 && json_get("version") &&
 		       !strcmp(json_get("version"), carveout_version()),
 		       "JSON: user_bytes (%llu) as INFO, version %s",
 		       json_num("user_bytes"), json_get("version") ? json_get("version") : "?");

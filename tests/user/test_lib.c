@@ -128,6 +128,8 @@ static void test_strerror(void)
 	} texts[] = {
 		{ ENOMEM, CARVEOUT_OP_ALLOC, "region exhausted" },
 		{ EDQUOT, CARVEOUT_OP_ALLOC, "per-file or per-user" },
+		{ EMFILE, CARVEOUT_OP_ALLOC, "too many buffers or DMA mappings" },
+		{ ENOMEM, CARVEOUT_OP_ALLOC, "reserve kept for root" },
 		{ EFBIG, CARVEOUT_OP_ALLOC, "larger than any carveout region" },
 		{ ERANGE, CARVEOUT_OP_MAP, "DMA mask" },
 		{ ENODEV, CARVEOUT_OP_ALLOC, "no such node or device" },
@@ -420,21 +422,32 @@ static void test_slabinfo(void)
 static void test_version_held(void)
 {
 	struct carveout_alloc_opts o = { .flags = CARVEOUT_BUF_NO_MMAP };
-	struct carveout_sysinfo a, b;
+	struct carveout_sysinfo a, b, base;
+	struct carveout_limits lim;
 	struct carveout_buf *buf;
 	unsigned int x, y, z;
 	char tail;
 
 	tap_ok(sscanf(carveout_version(), "%u.%u.%u%c", &x, &y, &z, &tail) == 3,
 	       "version \"%s\" is MAJOR.MINOR.PATCH", carveout_version());
+	/* ctx keeps the pages of the sub-page caches it used: the base. */
+	carveout_get_info(ctx, &base);
 	buf = carveout_buf_alloc(ctx, 2 * MIB, &o);
-	tap_ok(buf && carveout_get_info(ctx, &a) == 0 && a.file_bytes == 2 * MIB &&
-	       a.user_bytes >= a.file_bytes, "info: file_bytes %llu, user_bytes %llu",
-	       (unsigned long long)a.file_bytes, (unsigned long long)a.user_bytes);
+	tap_ok(buf && carveout_get_info(ctx, &a) == 0 &&
+	       a.file_bytes == base.file_bytes + 2 * MIB &&
+	       a.user_bytes >= a.file_bytes, "info: file_bytes %llu (%llu before), user_bytes %llu",
+	       (unsigned long long)a.file_bytes, (unsigned long long)base.file_bytes,
+	       (unsigned long long)a.user_bytes);
+	tap_ok(carveout_get_limits(ctx, &lim) == 0 && lim.file_bytes == a.file_bytes &&
+	       lim.user_bytes == a.user_bytes && lim.nr_handles == 1 &&
+	       lim.max_handles && lim.max_maps && lim.privileged &&
+	       lim.eff_user_limit == lim.user_limit && lim.reserve_bytes < info.total_bytes,
+	       "get_limits: the same bytes, 1 handle of %u, root's context privileged",
+	       lim.max_handles);
 	carveout_buf_free(buf);
-	tap_ok(carveout_get_info(ctx, &b) == 0 && b.file_bytes == 0 &&
+	tap_ok(carveout_get_info(ctx, &b) == 0 && b.file_bytes == base.file_bytes &&
 	       b.user_bytes == a.user_bytes - 2 * MIB,
-	       "info after the free: file_bytes 0, user_bytes down by 2M");
+	       "info after the free: file_bytes back, user_bytes down by 2M");
 }
 
 static void test_alloc_each_node(void)
@@ -701,17 +714,22 @@ static void test_errors(void)
 	for (i = 0; i < n; i++)
 		carveout_buf_free(held[i]);
 
-	/* Per-file limit. */
+	/*
+	 * Per-file limit, on a new context: ctx keeps the pages of the
+	 * sub-page caches it used, and they count.
+	 */
 	if (tap_ok(co_set_param("file_limit", MIB) == 0, "set file_limit to 1M")) {
-		struct carveout_buf *a = carveout_buf_alloc(ctx, MIB, NULL);
+		struct carveout_ctx *lc = carveout_open(NULL);
+		struct carveout_buf *a = lc ? carveout_buf_alloc(lc, MIB, NULL) : NULL;
 
-		tap_ok(a != NULL, "1M fits the file limit");
-		b = carveout_buf_alloc(ctx, 4096, NULL);
+		tap_ok(a != NULL, "1M fits the file limit of a new context");
+		b = lc ? carveout_buf_alloc(lc, 4096, NULL) : NULL;
 		tap_null(b, EDQUOT, "one more page exceeds the file limit");
 		tap_ok(strstr(carveout_strerror(errno), "limit reached") != NULL,
 		       "EDQUOT explained: %s", carveout_strerror(errno));
 		carveout_buf_free(b);
 		carveout_buf_free(a);
+		carveout_close(lc);
 		tap_ok(co_set_param("file_limit", 0) == 0, "lift file_limit");
 	}
 

@@ -20,6 +20,11 @@
  *
  * Locks, declared here and in the allocator core.  What each protects:
  *
+ *   co_access_lock (co_access.c)  who may MAP: the drivers' opt-ins and
+ *                                 the map_allow list; held across MAP's
+ *                                 decision and mapping, and across the
+ *                                 revocation of mappings that lost their
+ *                                 grant (bus notifier, map_allow writes)
  *   co_files_lock (co_owner.c)    co_files, the list of owners
  *   co_buffers_lock (co_buffer.c) removal from co_buffers (the live
  *                                 buffers by id), so a reader holding it
@@ -39,6 +44,15 @@
  *
  * Lock order (outermost first), as the code nests them:
  *
+ *   device_lock -> co_access_lock            (MAP decides and maps with
+ *                                             the device's binding held
+ *                                             still; the driver core calls
+ *                                             the bus notifier and drivers
+ *                                             opt in under device_lock)
+ *   kernel_param_lock -> co_access_lock      (a write to map_allow)
+ *   co_access_lock -> co_buffers_lock        (revocation walks every
+ *                                             buffer's mappings)
+ *   co_access_lock -> co_buffer.lock         (MAP adds a mapping)
  *   mmap_lock -> co_buffer.lock              (mmap counts a mapping)
  *   co_buffers_lock -> co_buffer.lock        (debugfs lists mappings)
  *   co_files_lock -> slab locks              (debugfs and SLABINFO read
@@ -229,17 +243,65 @@ struct co_user {
 };
 
 /**
+ * enum co_map_grant - why a DMA mapping of a buffer was allowed
+ * @CO_GRANT_NONE: it is not: MAP fails with EPERM
+ * @CO_GRANT_KERNEL: an in-kernel user mapped it (the kapi); never revoked
+ * @CO_GRANT_ADMIN: the caller had CAP_SYS_ADMIN
+ * @CO_GRANT_OPTIN: the device's driver opted in (carveout_dev_allow_map())
+ * @CO_GRANT_USERDRV: the device is bound to a driver that hands devices to
+ *	userspace (vfio, uio)
+ * @CO_GRANT_UNBOUND: no driver is bound to the device
+ * @CO_GRANT_LISTED: the device is named in the map_allow parameter
+ *
+ * Every grant but CO_GRANT_KERNEL ends when the device's driver binding
+ * changes or the device goes; CO_GRANT_OPTIN also when the driver
+ * withdraws, CO_GRANT_LISTED when map_allow stops naming the device.
+ */
+enum co_map_grant {
+	CO_GRANT_NONE,
+	CO_GRANT_KERNEL,
+	CO_GRANT_ADMIN,
+	CO_GRANT_OPTIN,
+	CO_GRANT_USERDRV,
+	CO_GRANT_UNBOUND,
+	CO_GRANT_LISTED,
+};
+
+/**
+ * struct co_map_facts - what MAP's decision looks at (co_access.c)
+ * @admin: the caller has CAP_SYS_ADMIN
+ * @translated: an IOMMU translates for the device (co_dev_translated())
+ * @optin: the device's current driver opted in
+ * @userdrv: the device is bound to vfio-pci, vfio-platform or a uio driver
+ * @unbound: no driver is bound to the device
+ * @listed: map_allow names the device
+ */
+struct co_map_facts {
+	bool admin;
+	bool translated;
+	bool optin;
+	bool userdrv;
+	bool unbound;
+	bool listed;
+};
+
+/**
  * struct co_dma_map - one streaming DMA mapping of a buffer
  * @link: entry in co_buffer.maps
  * @dev: the device (a reference is held)
  * @addr: DMA address the device uses
  * @dir: direction given at map time
+ * @grant: why it was allowed
+ *
+ * All fields are fixed once the mapping is on the list; the list is
+ * protected by co_buffer.lock.
  */
 struct co_dma_map {
 	struct list_head link;
 	struct device *dev;
 	dma_addr_t addr;
 	enum dma_data_direction dir;
+	enum co_map_grant grant;
 };
 
 /**
@@ -458,12 +520,30 @@ bool co_dma_has_writer(struct co_buffer *buf);
 void co_dma_unmap_all(struct co_buffer *buf);
 int co_dma_map(struct co_buffer *buf, struct device *dev,
 	       enum dma_data_direction dir, dma_addr_t *addr);
+int co_dma_map_grant(struct co_buffer *buf, struct device *dev,
+		     enum dma_data_direction dir, enum co_map_grant grant,
+		     dma_addr_t *addr);
+typedef bool (*co_dma_match_fn)(const struct co_dma_map *m, const void *arg);
+unsigned int co_dma_revoke(co_dma_match_fn match, const void *arg);
 int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr);
 int co_dma_sync(struct co_buffer *buf, bool for_cpu, u64 offset, u64 len,
 		dma_addr_t addr, enum dma_data_direction dir);
 void co_dma_flush_lazy(struct device *dev);
 void co_iova_lock(void);
 void co_iova_unlock(void);
+
+/* co_access.c: who may MAP which device */
+int co_access_map(struct co_buffer *buf, struct device *dev,
+		  enum dma_data_direction dir, dma_addr_t *addr);
+int co_access_optin(struct device *dev);
+void co_access_optout(struct device *dev);
+int co_access_init(void);
+void co_access_exit(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+enum co_map_grant co_map_grant(const struct co_map_facts *f);
+void co_access_facts(struct device *dev, bool admin, struct co_map_facts *f);
+int co_map_allow_store(const char *val);
+#endif
 
 /* co_place.c: which node and which memory a request gets */
 int co_pick_nodes(const struct co_alloc_req *req, int *order, int max);

@@ -10,7 +10,17 @@
  * memory below its DMA mask, and MAP refuses buffers above it.
  *
  * A buffer has at most one mapping a device may write (see
- * co_dma_has_writer()), counting dma-buf attachments too.
+ * co_dma_has_writer()), counting dma-buf attachments too, and at most
+ * CARVEOUT_MAP_MAX_TO_DEVICE mappings through MAP for DMA_TO_DEVICE: each
+ * spends the device's IOVA space (or swiotlb slots) as large as the
+ * buffer, so what one owner can take stays proportional to what it holds.
+ *
+ * Who may map which device through MAP is decided in co_access.c; each
+ * mapping records why it was allowed (enum co_map_grant), and
+ * co_dma_revoke() removes the mappings made through MAP that lost their
+ * grant (the device's driver changed, the device went, the admin's list
+ * changed).  In-kernel mappings (the kapi) belong to their driver and are
+ * never revoked.
  *
  * An IOMMU domain with a flush queue (lazy invalidation, Debian's default)
  * keeps translating an unmapped address until its IOTLB is flushed, up to
@@ -28,6 +38,8 @@
 #include <linux/pci.h>
 #include <linux/platform_device.h>
 #include <linux/slab.h>
+
+#include <linux/carveout.h>
 
 #include "carveout.h"
 
@@ -147,6 +159,15 @@ void co_dma_flush_lazy(struct device *dev)
 		iommu_flush_iotlb_all(dom);
 }
 
+/* Unmap @m, a mapping of @buf (@buf->lock held). */
+static void co_dma_unmap_one(struct co_buffer *buf, struct co_dma_map *m)
+{
+	co_iova_lock();
+	dma_unmap_page_attrs(m->dev, m->addr, buf->granted, m->dir, 0);
+	co_iova_unlock();
+	co_dma_flush_lazy(m->dev);
+}
+
 /**
  * co_dma_unmap_all() - remove every mapping made through MAP
  * @buf: the buffer
@@ -159,10 +180,7 @@ void co_dma_unmap_all(struct co_buffer *buf)
 
 	lockdep_assert_held(&buf->lock);
 	list_for_each_entry_safe(m, tmp, &buf->maps, link) {
-		co_iova_lock();
-		dma_unmap_page_attrs(m->dev, m->addr, buf->granted, m->dir, 0);
-		co_iova_unlock();
-		co_dma_flush_lazy(m->dev);
+		co_dma_unmap_one(buf, m);
 		list_del(&m->link);
 		put_device(m->dev);
 		kfree(m);
@@ -170,11 +188,84 @@ void co_dma_unmap_all(struct co_buffer *buf)
 	}
 }
 
+/* TO_DEVICE mappings made through MAP: counted against the cap. */
+static unsigned int co_dma_nr_user_readers(struct co_buffer *buf)
+{
+	struct co_dma_map *m;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&buf->lock);
+	list_for_each_entry(m, &buf->maps, link)
+		if (m->dir == DMA_TO_DEVICE && m->grant != CO_GRANT_KERNEL)
+			n++;
+	return n;
+}
+
+/* May one more mapping in direction @dir be added to @buf? */
+static int co_dma_may_add(struct co_buffer *buf, enum dma_data_direction dir,
+			  enum co_map_grant grant)
+{
+	lockdep_assert_held(&buf->lock);
+	if (buf->dead)
+		return -ENOENT;
+	if (dir != DMA_TO_DEVICE && co_dma_has_writer(buf))
+		return -EBUSY;
+	if (dir == DMA_TO_DEVICE && grant != CO_GRANT_KERNEL &&
+	    co_dma_nr_user_readers(buf) >= CARVEOUT_MAP_MAX_TO_DEVICE)
+		return -ENOSPC;
+	return 0;
+}
+
 /**
- * co_dma_map() - map a buffer for a device (streaming DMA)
+ * co_dma_revoke() - remove the mappings made through MAP that match
+ * @match: true for a mapping to remove; never sees in-kernel mappings
+ * @arg: passed to @match
+ *
+ * Walks every live buffer.  The mappings are removed through the DMA API
+ * at once (the device still has the DMA configuration they were made
+ * with); their device references are dropped after the walk.  The owner's
+ * later UNMAP and SYNC of them find nothing (ENOENT).
+ *
+ * Context: process context; the caller serialises against new MAPs of
+ * the devices @match selects (co_access_lock).
+ * Return: how many mappings were removed.
+ */
+unsigned int co_dma_revoke(co_dma_match_fn match, const void *arg)
+{
+	struct co_dma_map *m, *tmp;
+	struct co_buffer *buf;
+	unsigned int n = 0;
+	unsigned long id;
+	LIST_HEAD(gone);
+
+	/* Buffers added meanwhile have no MAP mapping: MAP waits for us. */
+	mutex_lock(&co_buffers_lock);
+	xa_for_each(&co_buffers, id, buf) {
+		mutex_lock(&buf->lock);
+		list_for_each_entry_safe(m, tmp, &buf->maps, link) {
+			if (m->grant == CO_GRANT_KERNEL || !match(m, arg))
+				continue;
+			co_dma_unmap_one(buf, m);
+			list_move_tail(&m->link, &gone);
+			n++;
+		}
+		mutex_unlock(&buf->lock);
+	}
+	mutex_unlock(&co_buffers_lock);
+	list_for_each_entry_safe(m, tmp, &gone, link) {
+		put_device(m->dev);
+		kfree(m);
+	}
+	return n;
+}
+
+/**
+ * co_dma_map_grant() - map a buffer for a device (streaming DMA)
  * @buf: the buffer
  * @dev: the device; the mapping keeps a reference to it
  * @dir: DMA direction
+ * @grant: why the mapping is allowed: CO_GRANT_KERNEL for the in-kernel
+ *	API, else what co_access.c decided for MAP
  * @addr: the address the device uses
  *
  * Context: process context.
@@ -182,14 +273,17 @@ void co_dma_unmap_all(struct co_buffer *buf)
  * -ENOENT when the handle was freed; -ERANGE when the device,
  * with no IOMMU translating, cannot reach the buffer (allocate with the
  * DEVICE policy to place it below the device's mask); -EBUSY when @dir
- * lets the device write and another such mapping exists; -ENOMEM when the
+ * lets the device write and another such mapping exists; -ENOSPC when
+ * @dir is DMA_TO_DEVICE, @grant is not CO_GRANT_KERNEL and the buffer has
+ * CARVEOUT_MAP_MAX_TO_DEVICE such mappings already; -ENOMEM when the
  * mapping failed.
  */
-int co_dma_map(struct co_buffer *buf, struct device *dev,
-	       enum dma_data_direction dir, dma_addr_t *addr)
+int co_dma_map_grant(struct co_buffer *buf, struct device *dev,
+		     enum dma_data_direction dir, enum co_map_grant grant,
+		     dma_addr_t *addr)
 {
 	struct co_dma_map *m;
-	int ret = 0;
+	int ret;
 
 	if (!co_dev_translated(dev) &&
 	    buf->phys + buf->granted - 1 > dma_get_mask(dev)) {
@@ -206,14 +300,9 @@ int co_dma_map(struct co_buffer *buf, struct device *dev,
 		return -ENOMEM;
 	}
 	mutex_lock(&buf->lock);
-	if (buf->dead) {
-		ret = -ENOENT;
+	ret = co_dma_may_add(buf, dir, grant);
+	if (ret)
 		goto out;
-	}
-	if (dir != DMA_TO_DEVICE && co_dma_has_writer(buf)) {
-		ret = -EBUSY;
-		goto out;
-	}
 	co_iova_lock();
 	m->addr = dma_map_page_attrs(dev, co_phys_page(buf->phys),
 				     offset_in_page(buf->phys), buf->granted,
@@ -225,6 +314,7 @@ int co_dma_map(struct co_buffer *buf, struct device *dev,
 	}
 	m->dev = get_device(dev);
 	m->dir = dir;
+	m->grant = grant;
 	list_add_tail(&m->link, &buf->maps);
 	*addr = m->addr;
 	m = NULL;
@@ -234,6 +324,27 @@ out:
 		co_map_drop(buf->owner);
 	kfree(m);
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_dma_map_grant);
+
+/**
+ * co_dma_map() - map a buffer for a device, for an in-kernel user
+ * @buf: the buffer
+ * @dev: the device; the mapping keeps a reference to it
+ * @dir: DMA direction
+ * @addr: the address the device uses
+ *
+ * The mapping belongs to the caller: it is never revoked (the driver
+ * unmaps it before its device goes) and is not counted against
+ * CARVEOUT_MAP_MAX_TO_DEVICE.
+ *
+ * Context: process context.
+ * Return: as co_dma_map_grant().
+ */
+int co_dma_map(struct co_buffer *buf, struct device *dev,
+	       enum dma_data_direction dir, dma_addr_t *addr)
+{
+	return co_dma_map_grant(buf, dev, dir, CO_GRANT_KERNEL, addr);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_dma_map);
 
@@ -253,10 +364,7 @@ int co_dma_unmap(struct co_buffer *buf, struct device *dev, dma_addr_t addr)
 	mutex_lock(&buf->lock);
 	list_for_each_entry(m, &buf->maps, link) {
 		if (m->dev == dev && m->addr == addr) {
-			co_iova_lock();
-			dma_unmap_page_attrs(dev, addr, buf->granted, m->dir, 0);
-			co_iova_unlock();
-			co_dma_flush_lazy(dev);
+			co_dma_unmap_one(buf, m);
 			list_del(&m->link);
 			mutex_unlock(&buf->lock);
 			put_device(m->dev);

@@ -362,7 +362,7 @@ static int co_map_one(struct co_ucmd *uc, struct co_buffer *buf,
 	dma_addr_t addr;
 	int ret;
 
-	ret = co_dma_map(buf, dev, co_dir(m->direction), &addr);
+	ret = co_access_map(buf, dev, co_dir(m->direction), &addr);
 	if (ret)
 		return ret;
 	m->dma_addr = addr;

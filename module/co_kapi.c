@@ -305,3 +305,41 @@ struct dma_buf *carveout_dmabuf_alloc(size_t size, int nid, u32 policy,
 	return dmabuf;
 }
 EXPORT_SYMBOL_GPL(carveout_dmabuf_alloc);
+
+/**
+ * carveout_dev_allow_map() - let users of /dev/carveout MAP buffers for a
+ *	device
+ * @dev: a PCI or platform device bound to the calling driver
+ *
+ * Without it, only CAP_SYS_ADMIN may MAP buffers for a device another
+ * driver is bound to.  The opt-in holds while the driver that made it is
+ * bound; unbinding (or removing the device) ends it and removes the
+ * mappings made under it.  It does not cover a device no IOMMU translates.
+ *
+ * Context: process context, sleeps; from probe or later.
+ * Return: 0; -EINVAL when @dev is not a PCI or platform device or no
+ * driver is bound to it; -ENOMEM.
+ */
+int carveout_dev_allow_map(struct device *dev)
+{
+	might_sleep();
+	return co_access_optin(dev);
+}
+EXPORT_SYMBOL_GPL(carveout_dev_allow_map);
+
+/**
+ * carveout_dev_disallow_map() - withdraw carveout_dev_allow_map()
+ * @dev: the device
+ *
+ * Mappings made through MAP under the opt-in are removed (through the DMA
+ * API, before this returns); their owners' UNMAP and SYNC then fail with
+ * ENOENT.  Not needed before unbinding: that ends the opt-in anyway.
+ *
+ * Context: process context, sleeps.
+ */
+void carveout_dev_disallow_map(struct device *dev)
+{
+	might_sleep();
+	co_access_optout(dev);
+}
+EXPORT_SYMBOL_GPL(carveout_dev_disallow_map);

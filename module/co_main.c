@@ -3,8 +3,9 @@
  * carveout: module entry.
  *
  * Load: reserve the regions (co_region.c), set up their pools of converted
- * memory (co_memtype.c), publish debugfs, then register /dev/carveout last
- * so nobody can reach a half-made module.  Unload runs in reverse: the
+ * memory (co_memtype.c), publish debugfs, watch the PCI and platform buses
+ * for MAP's grants (co_access.c), then register /dev/carveout last so
+ * nobody can reach a half-made module.  Unload runs in reverse: the
  * pools are converted back once the last buffer is gone and before the
  * regions go; it is only possible when no file, mapping, dma-buf,
  * in-kernel buffer or held memory (pages still referenced from outside,
@@ -42,14 +43,19 @@ static int __init co_init(void)
 	if (ret)
 		goto regions_exit;
 	co_debugfs_init();
+	ret = co_access_init();
+	if (ret)
+		goto debugfs_exit;
 	ret = co_dev_init();
 	if (ret) {
 		pr_err("cannot register /dev/carveout: %d\n", ret);
-		goto debugfs_exit;
+		goto access_exit;
 	}
 	pr_info("ready: %u node%s\n", co_nr_nodes, co_nr_nodes == 1 ? "" : "s");
 	return 0;
 
+access_exit:
+	co_access_exit();
 debugfs_exit:
 	co_debugfs_exit();
 	co_kapi_exit();
@@ -63,6 +69,7 @@ regions_exit:
 static void __exit co_exit(void)
 {
 	co_dev_exit();
+	co_access_exit();
 	co_debugfs_exit();
 	co_kapi_exit();
 	co_buffers_exit();

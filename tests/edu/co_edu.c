@@ -8,7 +8,10 @@
  * runs one edu DMA transfer between the buffer and edu's internal 4 KiB
  * buffer.  Userspace may also drive edu directly through the sysfs
  * resource0 mapping, with an address from carveout's MAP ioctl: this
- * driver therefore does not claim BAR0 exclusively.
+ * driver therefore does not claim BAR0 exclusively, and opts edu in for
+ * MAP (carveout_dev_allow_map()), so unprivileged users may map buffers for
+ * it.  map_optin=0 leaves that out: edu is then a device bound to a driver
+ * that did not opt in, which the access tests need.
  *
  * Lock order: co_edu.lock (one transfer at a time).
  */
@@ -26,8 +29,14 @@
 #include <linux/scatterlist.h>
 #include <linux/uaccess.h>
 
+#include <carveout/kapi.h>
+
 #include "co_compat.h"
 #include "co_edu.h"
+
+static bool map_optin = true;
+module_param(map_optin, bool, 0644);
+MODULE_PARM_DESC(map_optin, "opt edu in for carveout's MAP at probe (default Y)");
 
 /**
  * struct co_edu - the one bound edu device
@@ -177,6 +186,15 @@ static int co_edu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	co_edu.misc.fops = &co_edu_fops;
 	co_edu.misc.mode = 0600;
 	ret = misc_register(&co_edu.misc);
+	if (ret)
+		goto out;
+	/* Users drive edu through resource0: let them MAP for it. */
+	if (READ_ONCE(map_optin)) {
+		ret = carveout_dev_allow_map(&pdev->dev);
+		if (ret)
+			misc_deregister(&co_edu.misc);
+	}
+out:
 	if (ret)
 		co_edu.pdev = NULL;
 	return ret;

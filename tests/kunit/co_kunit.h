@@ -11,5 +11,6 @@ extern struct kunit_suite carveout_uapi_suite;
 extern struct kunit_suite carveout_region_suite;
 extern struct kunit_suite carveout_policy_suite;
 extern struct kunit_suite carveout_buffer_suite;
+extern struct kunit_suite carveout_access_suite;
 
 #endif /* _CO_KUNIT_H */

@@ -220,19 +220,54 @@ struct carveout_handle {
 #define CARVEOUT_DMA_TO_DEVICE		1
 #define CARVEOUT_DMA_FROM_DEVICE	2
 
+/* DMA_TO_DEVICE mappings one buffer may have through MAP (then ENOSPC). */
+#define CARVEOUT_MAP_MAX_TO_DEVICE	16
+
 /**
  * struct carveout_map - CARVEOUT_IOC_MAP and CARVEOUT_IOC_UNMAP
  * @size: sizeof(struct carveout_map)
  * @flags: must be 0
  * @handle: in, the buffer
  * @direction: in, CARVEOUT_DMA_*
- * @device: in, device name on its bus (e.g. PCI "0000:00:03.0")
+ * @device: in, device name on its bus (e.g. PCI "0000:00:03.0",
+ *	"platform:NAME")
  * @dma_addr: out (MAP), the address the device uses (an IOVA when an
  *	IOMMU translates); in (UNMAP), which mapping to remove
  * @dma_mask: out (MAP), the device's DMA mask
  *
- * MAP fails with EMFILE when the file already holds max_maps mappings
- * (struct carveout_info).
+ * MAP is allowed only for a device the caller may drive:
+ * - with CAP_SYS_ADMIN, any device;
+ * - when an IOMMU translates for the device: a device whose driver opted
+ *   in (the in-kernel carveout_dev_allow_map()), a device bound to
+ *   vfio-pci, vfio-platform, uio_pci_generic, uio_pdrv_genirq or
+ *   uio_dmem_genirq, or a device no driver is bound to;
+ * - a device named in the module parameter map_allow (set by root),
+ *   translated or not.
+ * For a device no IOMMU translates (no IOMMU, iommu=pt, an identity
+ * domain) @dma_addr is the physical address as the bus sees it, which
+ * only CAP_SYS_ADMIN may learn: there only CAP_SYS_ADMIN and map_allow
+ * (the admin naming that device) permit MAP.
+ *
+ * A mapping made through MAP ends with its handle (FREE, close), and also
+ * when a driver binds to or unbinds from the device, when the device is
+ * removed, when map_allow stops naming a device it was made under, and
+ * when the driver that opted in withdraws.  It is removed through the
+ * DMA API while the device is still configured for it; UNMAP and SYNC of
+ * it then fail with ENOENT (UNMAP with ENODEV once the device is gone).
+ *
+ * MAP errors: EPERM the caller may not map that device (above); ENODEV
+ * no such device; ENOENT no such handle, or it is being freed; EBUSY
+ * @direction lets the device write and the buffer already has such a
+ * mapping (through MAP or a dma-buf attachment); ENOSPC @direction is
+ * CARVEOUT_DMA_TO_DEVICE and the buffer has CARVEOUT_MAP_MAX_TO_DEVICE
+ * of those; ERANGE no IOMMU translates and the buffer lies above the
+ * device's DMA mask; ENOMEM the DMA mapping failed (IOVA space or bounce
+ * buffers exhausted); EINTR a signal came while waiting for the device
+ * (its driver was probing or unbinding); EINVAL bad flags, direction or
+ * name.  UNMAP: ENOENT no such mapping, ENODEV no such device.
+ *
+ * MAP also fails with EMFILE when the file already holds max_maps
+ * mappings (struct carveout_info).
  */
 struct carveout_map {
 	__u32 size;

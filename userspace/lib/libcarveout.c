@@ -483,6 +483,12 @@ static const char *co_lib_dma_text(int err, enum carveout_op op)
 		       "no such buffer handle or DMA mapping";
 	if (err == ENOMEM)
 		return "the DMA mapping failed (IOMMU or bounce space exhausted)";
+	if (err == EPERM && op == CARVEOUT_OP_MAP)
+		return "not allowed to map buffers for this device: another driver owns it, or no IOMMU translates it (root can, or list it in map_allow)";
+	if (err == ENOSPC && op == CARVEOUT_OP_MAP)
+		return "the buffer has the most to-device DMA mappings it may have (CARVEOUT_MAP_MAX_TO_DEVICE)";
+	if (err == EBUSY && op == CARVEOUT_OP_MAP)
+		return "the buffer already has a mapping the device may write (one per buffer)";
 	return NULL;
 }
 

@@ -41,4 +41,18 @@ struct dma_buf *carveout_kbuf_export(struct carveout_kbuf *buf, int flags);
 struct dma_buf *carveout_dmabuf_alloc(size_t size, int nid, u32 policy,
 				      u32 fd_flags);
 
+/*
+ * A driver that lets userspace drive its device (BAR mappings, command
+ * queues fed with DMA addresses) opts the device in, so users of
+ * /dev/carveout may MAP buffers for it without CAP_SYS_ADMIN.  Call it
+ * from probe; the opt-in ends when the driver unbinds or the device goes
+ * (carveout then removes the mappings made under it, before remove() runs),
+ * or at carveout_dev_disallow_map().  It counts only for a device an IOMMU
+ * translates: elsewhere MAP would reveal physical addresses, and only
+ * CAP_SYS_ADMIN or the admin's map_allow list permit it.  Using these
+ * functions makes the driver depend on carveout.ko.
+ */
+int carveout_dev_allow_map(struct device *dev);
+void carveout_dev_disallow_map(struct device *dev);
+
 #endif /* _CARVEOUT_KAPI_H */

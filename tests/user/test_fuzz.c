@@ -205,11 +205,11 @@ static void diag_counts(void)
 {
 	tap_diag("pins: %lu vmsplice, %lu io_uring (%lu unsupported%s%s, "
 		 "%lu refused), %lu let go of right after pinning, %lu read "
-		 "back (%lu bytes), %lu READ_FIXED writes through a pin",
-		 n_pin_splice, n_pin_uring, n_pin_unsupp,
-		 uring_why ? ": " : "", uring_why ? uring_why : "",
+		 "back (%lu bytes), %lu READ_FIXED writes through a pin, %lu "
+		 "dropped without waiting", n_pin_splice, n_pin_uring,
+		 n_pin_unsupp, uring_why ? ": " : "", uring_why ? uring_why : "",
 		 n_pin_refused, n_pin_letgo, n_pin_read, n_pin_bytes,
-		 n_pin_fill);
+		 n_pin_fill, n_pin_quick);
 	tap_diag("cross-owner checks: %lu reads (%lu by or for the second "
 		 "owner), %lu words, %lu foreign", n_xchecks, n_xchecks_b,
 		 n_xwords, n_foreign);

@@ -103,6 +103,7 @@ struct mbuf {
 	int cviews;		/* mappings a long-lived child holds */
 	int pins;		/* pipes / registrations holding a page */
 	int held;		/* every reference gone while pinned */
+	int linger;		/* a pin went without waiting: may hold it */
 	int nmaps;
 	uint64_t map_addr[MAXM];
 	uint32_t map_dir[MAXM];
@@ -329,7 +330,7 @@ void x_walk(const struct mview *v, const struct mbuf *b, int write,
 int x_pin_take(int who, int kind, char *addr, size_t len, size_t *got);
 long x_pin_read(int who, int lid, void *dst, size_t len);
 long x_pin_fill(int who, int lid, const void *src, size_t len);
-void x_pin_drop(int who, int lid);
+void x_pin_drop(int who, int lid, int quick);
 
 /* ops_buf.c */
 void op_alloc(int f);
@@ -360,16 +361,18 @@ void op_dmabuf(void);
 /* ops_pin.c */
 extern unsigned long n_pin_splice, n_pin_uring, n_pin_unsupp, n_pin_refused;
 extern unsigned long n_pin_letgo, n_pin_fill, n_pin_read, n_pin_bytes;
+extern unsigned long n_pin_quick;
 extern const char *uring_why;
 int lpin_take(int kind, char *addr, size_t len, size_t *got);
 long lpin_read(int lid, void *dst, size_t len);
 long lpin_fill(int lid, const void *src, size_t len);
-void lpin_drop(int lid);
+void lpin_drop(int lid, int quick);
 void lpin_forget_all(void);
 int pin_range(const struct mview *v, const struct mbuf *b, size_t maxpg,
 	      uint64_t *off, uint64_t *len);
 void op_pin(void);
-void pin_release(int i, int fill);
+enum { PR_FILL = 1, PR_QUICK = 2 };
+void pin_release(int i, int how);
 
 /* ops_proc.c */
 void op_reopen(void);

@@ -247,7 +247,7 @@ void buf_check_gone(int b)
 		m->held = 1;
 		return;
 	}
-	if (m->held || page_maybe_pinned(b))
+	if (m->held || m->linger || page_maybe_pinned(b))
 		drain_add(m);
 	m->used = 0;
 }

@@ -27,7 +27,7 @@
 #include "fuzz.h"
 
 unsigned long n_pin_splice, n_pin_uring, n_pin_unsupp, n_pin_refused;
-unsigned long n_pin_letgo, n_pin_fill, n_pin_read, n_pin_bytes;
+unsigned long n_pin_letgo, n_pin_fill, n_pin_read, n_pin_bytes, n_pin_quick;
 const char *uring_why;
 
 /* -------------------------------------------------------------------- */
@@ -251,8 +251,11 @@ long lpin_fill(int lid, const void *src, size_t len)
 	return ring_rw_fixed(&p->r, IORING_OP_READ_FIXED, p->memfd, p->addr, len);
 }
 
-/* Lets go: closes the pipe, or unregisters the buffer and closes the ring. */
-void lpin_drop(int lid)
+/*
+ * Lets go: closes the pipe, or unregisters the buffer and closes the ring;
+ * @quick: closes the ring as it is (the kernel unpins from a work later).
+ */
+void lpin_drop(int lid, int quick)
 {
 	struct lpin *p = &lpins[lid];
 
@@ -262,8 +265,9 @@ void lpin_drop(int lid)
 		close(p->rfd);
 		close(p->wfd);
 	} else {
-		syscall(__NR_io_uring_register, p->r.fd,
-			IORING_UNREGISTER_BUFFERS, NULL, 0);
+		if (!quick)
+			syscall(__NR_io_uring_register, p->r.fd,
+				IORING_UNREGISTER_BUFFERS, NULL, 0);
 		ring_unmap(&p->r);
 		close(p->r.fd);
 		if (p->memfd >= 0)
@@ -458,16 +462,22 @@ static void pin_check(struct mpin *p, uint64_t *data, size_t n)
 
 /*
  * Reads pin @i's bytes back and checks them, writes a fixed buffer's
- * through it too (@fill), and lets the pin go.
+ * through it too (PR_FILL), and lets the pin go.  PR_QUICK: a pipe is
+ * closed unread; a ring is closed without unregistering its buffer, so
+ * the pages are unpinned some time later and the buffer can only be
+ * "draining" once its references go.
  */
-void pin_release(int i, int fill)
+void pin_release(int i, int how)
 {
 	static uint64_t data[PIN_PAGES * PG / 8 + 2];
 	struct mpin *p = &pins[i];
 	struct mbuf *b = &bufs[p->buf];
+	int quick = (how & PR_QUICK) && !is_slab(b);
 	long n;
 
 	n_calls[K_UNPIN]++;
+	if (quick && p->kind == PIN_PIPE)
+		goto drop;
 	n = x_pin_read(p->who, p->lid, data, p->len);
 	if (n != (long)p->len) {
 		n_mismatch++;
@@ -479,7 +489,7 @@ void pin_release(int i, int fill)
 		n_pin_read++;
 		pin_check(p, data, n);
 	}
-	if (fill && p->kind == PIN_URING && b->patterned > 0) {
+	if ((how & PR_FILL) && p->kind == PIN_URING && b->patterned > 0) {
 		pattern_bytes(b, p->off, p->len, data);
 		n = x_pin_fill(p->who, p->lid, data, p->len);
 		n_pin_fill++;
@@ -489,9 +499,13 @@ void pin_release(int i, int fill)
 			       PRIu64, b->serial, n, p->len);
 		}
 	}
-	x_pin_drop(p->who, p->lid);
+drop:
+	n_pin_quick += quick;
+	x_pin_drop(p->who, p->lid, quick);
 	p->used = 0;
 	b->pins--;
+	if (quick && p->kind == PIN_URING)
+		b->linger = 1;
 	buf_check_gone(p->buf);
 }
 
@@ -500,7 +514,7 @@ void op_pin(void)
 	int i = rr(MAXP);
 
 	if (pins[i].used)
-		pin_release(i, pct(60));
+		pin_release(i, (pct(60) ? PR_FILL : 0) | (pct(20) ? PR_QUICK : 0));
 	else
 		pin_take(i);
 }

@@ -169,7 +169,7 @@ static void serve_one(const struct rpc_req *q, char *data, struct rpc_rsp *a)
 		a->ret = lpin_fill(q->a[0], data, q->len);
 		return;
 	case R_PIN_DROP:
-		lpin_drop(q->a[0]);
+		lpin_drop(q->a[0], q->a[1]);
 		break;
 	case R_UID:
 		a->ret = (int64_t)getuid() << 32 | geteuid();
@@ -486,12 +486,12 @@ long x_pin_fill(int who, int lid, const void *src, size_t len)
 	return rpc(R_PIN_FILL, -1, a, src, len, NULL, 0, NULL);
 }
 
-void x_pin_drop(int who, int lid)
+void x_pin_drop(int who, int lid, int quick)
 {
-	uint64_t a[6] = { lid };
+	uint64_t a[6] = { lid, quick };
 
 	if (who == W_SELF)
-		lpin_drop(lid);
+		lpin_drop(lid, quick);
 	else
 		rpc(R_PIN_DROP, -1, a, NULL, 0, NULL, 0, NULL);
 }

@@ -316,7 +316,7 @@ static int selftest_mapping(void)
 		ok = 0;
 	}
 	if (lid >= 0)
-		lpin_drop(lid);
+		lpin_drop(lid, 0);
 	munmap(v.addr, PG);
 	co_free(files[0].fd, a.handle);
 	n_foreign = f0;

@@ -30,6 +30,8 @@ void pick_argvar(struct argvar *v, size_t ksize, size_t min)
 	} else if (r < 950) {
 		v->usize = ksize + 1 + rr(64);		/* garbage tail */
 		v->garbage = 1;
+		v->gpos = ksize + rr(v->usize - ksize);
+		v->gval = 1 + rr(255);
 	} else if (r < 960) {
 		v->usize = r & 1 ? 0xffffffffU : (1U << 20) + rr(1000);
 	} else if (r < 970) {
@@ -62,9 +64,12 @@ int argvar_err(const struct argvar *v, size_t ksize)
 	return 0;
 }
 
-/* Issues @cmd with @st (ksize bytes) placed as @v says; returns 0/errno. */
-int call(int fd, unsigned long cmd, void *st, size_t ksize,
-		const struct argvar *v)
+/*
+ * Issues @cmd on @fd (of this process) with @st (ksize bytes) placed as @v
+ * says; returns 0/errno.
+ */
+int local_call(int fd, unsigned long cmd, void *st, size_t ksize,
+	       const struct argvar *v)
 {
 	size_t n = v->usize > ARENA_RW ? ARENA_RW : v->usize;
 	char *p;
@@ -103,11 +108,30 @@ int call(int fd, unsigned long cmd, void *st, size_t ksize,
 	memcpy(p, st, ksize);
 	*(uint32_t *)p = v->usize;
 	if (v->garbage)
-		p[ksize + rr(v->usize - ksize)] = 1 + rr(255);
+		p[v->gpos] = v->gval;
 	ret = ioctl(fd, cmd, p);
 	err = errno;
 	memcpy(st, p, ksize);
 	return ret ? err : 0;
+}
+
+/*
+ * The same on file slot @f, in whichever process holds its fd.  A command
+ * that writes an array (@out, @outlen bytes; static, so at the same
+ * address in the helper) gets the helper's copy back.
+ */
+int call_out(int f, unsigned long cmd, void *st, size_t ksize,
+	     const struct argvar *v, void *out, size_t outlen)
+{
+	if (files[f].who == W_SELF)
+		return local_call(files[f].fd, cmd, st, ksize, v);
+	return x_call(files[f].fd, cmd, st, ksize, v, out, outlen);
+}
+
+int call(int f, unsigned long cmd, void *st, size_t ksize,
+	 const struct argvar *v)
+{
+	return call_out(f, cmd, st, ksize, v, NULL, 0);
 }
 
 /* -------------------------------------------------------------------- */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * test_fuzz: the model: PRNG, what exists, judging results, model queries,
- * file lifecycle and STATS against the model.
+ * buffer lifetime (held and draining buffers), owners (file generations
+ * and pattern serials), file lifecycle and STATS against the model.
  * See fuzz.h.
  */
 #define _GNU_SOURCE
@@ -40,6 +41,7 @@ struct mbuf bufs[MAXB];
 struct mfile files[MAXF];
 struct mview views[MAXV];
 struct mdbuf dbufs[MAXD];
+struct mpin pins[MAXP];
 
 struct carveout_node_info nodes[MAXN];
 int nr_nodes;
@@ -55,12 +57,14 @@ unsigned long n_unexpected, n_mismatch, n_pattern, n_checked;
 unsigned long n_stats_ok, n_stats_bad, n_child_bad, n_forks;
 unsigned long n_calls[K_NR], n_succ[K_NR];
 unsigned long n_ro_tries, n_ro_refused;
+unsigned long n_foreign, n_xchecks, n_xwords, n_xchecks_b;
+unsigned long n_acct, n_drained;
 static unsigned int n_reported;
 
 const char *const kname[K_NR] = {
 	"INFO", "ALLOC", "FREE", "MAP", "UNMAP", "SYNC", "EXPORT", "STATS",
 	"bad-cmd", "mmap", "munmap", "mremap", "dma-buf", "reopen", "fork",
-	"FREEMAP", "SLABINFO",
+	"FREEMAP", "SLABINFO", "fresh", "pin", "unpin",
 };
 
 int in_child;
@@ -180,12 +184,112 @@ int nr_handles(int f)
 	return n;
 }
 
+/* -------------------------------------------------------------------- */
+/* Buffer lifetime: live, held while pinned, draining                    */
+
+static struct mdrain drains[MAXDR];
+static int nr_drains;
+
+static void drain_add(const struct mbuf *m)
+{
+	struct mdrain *d;
+
+	if (nr_drains == MAXDR)
+		drain_settle(5.0);
+	if (nr_drains == MAXDR)
+		memmove(drains, drains + 1, --nr_drains * sizeof(*drains));
+	d = &drains[nr_drains++];
+	d->node = m->node;
+	d->gen = m->gen;
+	d->uid = gen_uid(m->gen);
+	d->length = m->length;
+	d->granted = m->granted;
+	d->slab = is_slab(m);
+	n_drained++;
+}
+
+int nr_draining(void)
+{
+	return nr_drains;
+}
+
+/*
+ * Could a pin on another sub-page buffer hold @m's page?  A file's
+ * sub-page buffers on a node share pages, and which do is not known here.
+ */
+static int page_maybe_pinned(int b)
+{
+	const struct mbuf *m = &bufs[b];
+	int i;
+
+	if (!is_slab(m))
+		return 0;
+	for (i = 0; i < MAXB; i++)
+		if (i != b && bufs[i].used && bufs[i].pins &&
+		    is_slab(&bufs[i]) && bufs[i].gen == m->gen &&
+		    bufs[i].node == m->node)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a reference went: a buffer nothing references any more is gone,
+ * or held while a pin remains; one that was held goes back from the
+ * module's delayed work, some time after its last pin went.
+ */
 void buf_check_gone(int b)
 {
 	struct mbuf *m = &bufs[b];
 
-	if (!m->handle && !m->views && !m->dmabufs)
-		m->used = 0;
+	if (!m->used || m->handle || m->views || m->dmabufs || m->cviews)
+		return;
+	if (m->pins) {
+		m->held = 1;
+		return;
+	}
+	if (m->held || m->linger || page_maybe_pinned(b))
+		drain_add(m);
+	m->used = 0;
+}
+
+/* Bytes charged to file generation @gen and to @uid: [sure, sure + maybe]. */
+void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2])
+{
+	int b;
+
+	fb[0] = fb[1] = ub[0] = ub[1] = 0;
+	for (b = 0; b < MAXB; b++) {
+		if (!bufs[b].used)
+			continue;
+		if (bufs[b].gen == gen)
+			fb[0] += bufs[b].granted;
+		if (gen_uid(bufs[b].gen) == uid)
+			ub[0] += bufs[b].granted;
+	}
+	fb[1] = fb[0];
+	ub[1] = ub[0];
+	for (b = 0; b < nr_drains; b++) {
+		if (drains[b].gen == gen)
+			fb[1] += drains[b].granted;
+		if (drains[b].uid == uid)
+			ub[1] += drains[b].granted;
+	}
+}
+
+/* Sub-page objects of @size that generation @gen may still hold on @node. */
+void slab_bounds(uint32_t gen, uint32_t node, uint32_t size, uint64_t o[2])
+{
+	int b;
+
+	o[0] = 0;
+	for (b = 0; b < MAXB; b++)
+		o[0] += bufs[b].used && bufs[b].gen == gen &&
+			is_slab(&bufs[b]) && bufs[b].node == node &&
+			bufs[b].granted == size;
+	o[1] = o[0];
+	for (b = 0; b < nr_drains; b++)
+		o[1] += drains[b].gen == gen && drains[b].slab &&
+			drains[b].node == node && drains[b].granted == size;
 }
 
 int free_slot_buf(void)
@@ -229,6 +333,23 @@ int pick_file(void)
 	return n ? cand[rr(n)] : -1;
 }
 
+/* An open file whose fd is in this process. */
+int pick_local_file(void)
+{
+	int cand[MAXF], n = 0, i;
+
+	for (i = 0; i < MAXF; i++)
+		if (files[i].fd >= 0 && files[i].who == W_SELF)
+			cand[n++] = i;
+	return n ? cand[rr(n)] : -1;
+}
+
+/* Does the caller of an ioctl on file @f have CAP_SYS_ADMIN? */
+int caller_root(int f)
+{
+	return is_root && files[f].who == W_SELF;
+}
+
 /* A handle number to use with file @f: mostly live, else stale or junk. */
 uint32_t pick_handle(int f)
 {
@@ -255,62 +376,128 @@ uint32_t pick_handle(int f)
 /* -------------------------------------------------------------------- */
 /* Model <-> kernel accounting                                           */
 
-static int any_fd(void)
+/* An fd of an open file in this process (STATS are the same for all). */
+int local_fd(void)
 {
 	int i;
 
 	for (i = 0; i < MAXF; i++)
-		if (files[i].fd >= 0)
+		if (files[i].fd >= 0 && files[i].who == W_SELF)
 			return files[i].fd;
 	return -1;
+}
+
+/* What the model says about node @i: sure values, and what may drain. */
+struct node_model {
+	uint64_t nb, req, gr, pages;		/* sure */
+	uint64_t mnb, mreq, mgr;		/* draining: maybe still there */
+};
+
+static void node_model(int i, struct node_model *nm)
+{
+	int b;
+
+	memset(nm, 0, sizeof(*nm));
+	for (b = 0; b < MAXB; b++) {
+		if (!bufs[b].used || bufs[b].node != nodes[i].node)
+			continue;
+		nm->nb++;
+		nm->req += bufs[b].length;
+		nm->gr += bufs[b].granted;
+		if (!is_slab(&bufs[b]))
+			nm->pages += bufs[b].granted;
+	}
+	for (b = 0; b < nr_drains; b++) {
+		if (drains[b].node != nodes[i].node)
+			continue;
+		nm->mnb++;
+		nm->mreq += drains[b].length;
+		nm->mgr += drains[b].granted;
+	}
+}
+
+/* Forget node @node's draining buffers: STATS showed them gone. */
+static void drain_forget(uint32_t node)
+{
+	int i, n = 0;
+
+	for (i = 0; i < nr_drains; i++)
+		if (drains[i].node != node)
+			drains[n++] = drains[i];
+	nr_drains = n;
+}
+
+static int in_range(uint64_t v, uint64_t lo, uint64_t extra)
+{
+	return v >= lo && v - lo <= extra;
 }
 
 void stats_check(const char *when)
 {
 	struct carveout_stats s;
-	int i, b, bad = 0;
+	struct node_model nm;
+	int i, bad = 0;
 
 	for (i = 0; i < nr_nodes; i++) {
-		uint64_t nb = 0, req = 0, gr = 0, pages = 0;
-
-		for (b = 0; b < MAXB; b++) {
-			if (!bufs[b].used || bufs[b].node != nodes[i].node)
-				continue;
-			nb++;
-			req += bufs[b].length;
-			gr += bufs[b].granted;
-			if (!is_slab(&bufs[b]))
-				pages += bufs[b].granted;
-		}
-		if (co_stats(any_fd(), nodes[i].node, &s)) {
+		node_model(i, &nm);
+		if (co_stats(local_fd(), nodes[i].node, &s)) {
 			bad++;
 			report("STATS node %u (%s): %s", nodes[i].node, when,
 			       strerror(errno));
 			continue;
 		}
-		if (s.nr_buffers != nb || s.requested_bytes != req ||
-		    s.granted_bytes != gr || s.region_bytes != nodes[i].region_bytes ||
-		    s.free_bytes > s.region_bytes - pages ||
+		if (!in_range(s.nr_buffers, nm.nb, nm.mnb) ||
+		    !in_range(s.requested_bytes, nm.req, nm.mreq) ||
+		    !in_range(s.granted_bytes, nm.gr, nm.mgr) ||
+		    s.region_bytes != nodes[i].region_bytes ||
+		    s.free_bytes > s.region_bytes - nm.pages ||
 		    s.largest_free > s.free_bytes) {
 			if (bad++ || n_stats_bad)
 				continue;
 			report("STATS node %u (%s): buffers %llu (model %" PRIu64
-			       "), requested %llu (%" PRIu64 "), granted %llu (%"
-			       PRIu64 "), free %llu of %llu (model pages %" PRIu64
-			       "), largest %llu", nodes[i].node, when,
-			       (unsigned long long)s.nr_buffers, nb,
-			       (unsigned long long)s.requested_bytes, req,
-			       (unsigned long long)s.granted_bytes, gr,
+			       " + %" PRIu64 " draining), requested %llu (%" PRIu64
+			       "), granted %llu (%" PRIu64 "), free %llu of %llu "
+			       "(model pages %" PRIu64 "), largest %llu",
+			       nodes[i].node, when,
+			       (unsigned long long)s.nr_buffers, nm.nb, nm.mnb,
+			       (unsigned long long)s.requested_bytes, nm.req,
+			       (unsigned long long)s.granted_bytes, nm.gr,
 			       (unsigned long long)s.free_bytes,
-			       (unsigned long long)s.region_bytes, pages,
+			       (unsigned long long)s.region_bytes, nm.pages,
 			       (unsigned long long)s.largest_free);
 			print_history();
+			continue;
 		}
+		if (nm.mnb && s.nr_buffers == nm.nb)
+			drain_forget(nodes[i].node);
 	}
 	if (bad)
 		n_stats_bad++;
 	else
 		n_stats_ok++;
+}
+
+/*
+ * Waits up to @secs for the draining buffers to go (the module looks again
+ * at most once a second).  Returns how many may still be there.
+ */
+int drain_settle(double secs)
+{
+	struct carveout_stats s;
+	struct node_model nm;
+	int i, tries;
+
+	for (tries = 0; nr_drains && tries < secs * 20; tries++) {
+		for (i = 0; i < nr_nodes; i++) {
+			node_model(i, &nm);
+			if (nm.mnb && !co_stats(local_fd(), nodes[i].node, &s) &&
+			    s.nr_buffers == nm.nb)
+				drain_forget(nodes[i].node);
+		}
+		if (nr_drains)
+			usleep(50000);
+	}
+	return nr_drains;
 }
 
 int node_index(int64_t node)
@@ -347,12 +534,30 @@ static void forget_gen(uint32_t gen)
 	}
 }
 
+/* Device mappings a long-lived fork child holds: their files' generations. */
+static uint32_t child_gens[MAXCV];
+static int nr_child_gens;
+
+void child_views_add(const struct mview *v)
+{
+	if (v->dev_gen && nr_child_gens < MAXCV)
+		child_gens[nr_child_gens++] = v->dev_gen;
+}
+
+void child_views_clear(void)
+{
+	nr_child_gens = 0;
+}
+
 static int gen_mapped(uint32_t gen)
 {
 	int i;
 
 	for (i = 0; i < MAXV; i++)
 		if (views[i].used && views[i].dev_gen == gen)
+			return 1;
+	for (i = 0; i < nr_child_gens; i++)
+		if (child_gens[i] == gen)
 			return 1;
 	return 0;
 }
@@ -376,7 +581,7 @@ void close_file(int f)
 {
 	uint32_t gen = files[f].gen;
 
-	close(files[f].fd);
+	x_close(files[f].who, files[f].fd);
 	files[f].fd = -1;
 	if (gen_mapped(gen) && nr_pinned < 64)
 		pinned[nr_pinned++] = gen;
@@ -384,13 +589,91 @@ void close_file(int f)
 		forget_gen(gen);
 }
 
+/*
+ * Opens slot @f: slots below SLOT_PASSED here, SLOT_PASSED by the second
+ * owner's helper (the fd comes back over its socket), SLOT_B in the helper.
+ */
 void open_slot(int f)
 {
-	files[f].fd = co_open();
-	files[f].gen = ++file_gen;
+	int err;
+
+	files[f].who = f == SLOT_B ? W_B : W_SELF;
+	files[f].uid = f >= SLOT_PASSED ? b_uid : getuid();
+	if (f >= SLOT_PASSED && !owner_alive()) {
+		files[f].fd = -1;
+		return;
+	}
+	files[f].fd = f < SLOT_PASSED ? co_open() : x_open(W_B, f == SLOT_PASSED);
+	err = errno;
+	files[f].gen = new_gen(f, files[f].uid);
 	memset(files[f].freed, 0, sizeof(files[f].freed));
 	if (files[f].fd < 0) {
 		n_unexpected++;
-		report("reopen %s: %s", CO_DEV, strerror(errno));
+		report("reopen %s (slot %d): %s", CO_DEV, f, strerror(err));
 	}
+}
+
+/* -------------------------------------------------------------------- */
+/* Owners: file generations and pattern serials                          */
+
+struct gen_info {
+	int slot;
+	uint32_t uid;
+};
+static struct gen_info *gens;
+static uint32_t cap_gens;
+static uint32_t *ser_gen;
+static uint32_t nr_serials, cap_serials;
+
+static void *grow(void *p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t n = *cap ? *cap : 256;
+
+	if (need < *cap)
+		return p;
+	while (n <= need)
+		n *= 2;
+	p = realloc(p, n * elem);
+	if (!p)
+		tap_bail("out of memory for the owner tables");
+	memset((char *)p + *cap * elem, 0, (n - *cap) * elem);
+	*cap = n;
+	return p;
+}
+
+/* A new file generation: an owner, opened in @slot by @uid. */
+uint32_t new_gen(int slot, uint32_t uid)
+{
+	uint32_t g = ++file_gen;
+
+	gens = grow(gens, &cap_gens, g, sizeof(*gens));
+	gens[g].slot = slot;
+	gens[g].uid = uid;
+	return g;
+}
+
+int gen_slot(uint32_t gen)
+{
+	return gen < cap_gens ? gens[gen].slot : -1;
+}
+
+uint32_t gen_uid(uint32_t gen)
+{
+	return gen < cap_gens ? gens[gen].uid : ~0U;
+}
+
+/* A pattern serial for a new buffer of generation @gen (never 0). */
+uint32_t new_serial(uint32_t gen)
+{
+	uint32_t s = ++nr_serials;
+
+	ser_gen = grow(ser_gen, &cap_serials, s, sizeof(*ser_gen));
+	ser_gen[s] = gen;
+	return s;
+}
+
+/* The generation that wrote serial @serial's pattern, or 0 if none. */
+uint32_t serial_gen(uint32_t serial)
+{
+	return serial && serial <= nr_serials ? ser_gen[serial] : 0;
 }

@@ -1,10 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_fuzz: ALLOC, FREE, MAP, UNMAP, SYNC and EXPORT against the model.
+ * test_fuzz: ALLOC (and the check that a new buffer reads as zeros), FREE,
+ * MAP, UNMAP, SYNC and EXPORT against the model.
  * See fuzz.h.
  */
 #define _GNU_SOURCE
 #include "fuzz.h"
+
+/* FREE outside the model (a buffer the model does not keep). */
+static void free_quiet(int f, uint32_t h)
+{
+	struct carveout_handle fh = { .size = sizeof(fh), .handle = h };
+	struct argvar v = { .usize = sizeof(fh), .min = CARVEOUT_HANDLE_MIN_SIZE };
+
+	call(f, CARVEOUT_IOC_FREE, &fh, sizeof(fh), &v);
+}
 
 static uint64_t pick_length(void)
 {
@@ -144,7 +154,7 @@ void op_alloc(int f)
 		/* A strict page request a free block can hold must succeed. */
 		if (a.policy == CARVEOUT_POLICY_STRICT && pages &&
 		    a.align <= PG && v.place != PL_RO &&
-		    !co_stats(files[f].fd, node, &st)) {
+		    !co_stats(local_fd(), node, &st)) {
 			uint64_t need = PG;
 
 			while (need < a.length)
@@ -160,7 +170,7 @@ void op_alloc(int f)
 		 PRIx64 " policy %u node %" PRId64 " arg %d/%u", f,
 		 (uint64_t)a.length, a.flags, (uint64_t)a.align, a.policy, node,
 		 v.place, v.usize);
-	got = call(files[f].fd, CARVEOUT_IOC_ALLOC, &a, sizeof(a), &v);
+	got = call(f, CARVEOUT_IOC_ALLOC, &a, sizeof(a), &v);
 	if (!judge(K_ALLOC, desc, got, e, alt, ok_alloc) && got == ENOMEM && must)
 		report("  (strict %" PRIu64 " bytes on node %" PRId64
 		       " with a free block of %llu)", (uint64_t)in.length, node,
@@ -169,7 +179,7 @@ void op_alloc(int f)
 		return;
 	if (e > 0) {
 		/* Succeeded against the model: forget it again. */
-		co_free(files[f].fd, a.handle);
+		free_quiet(f, a.handle);
 		return;
 	}
 	if (!a.handle || a.handle > HANDLE_MAX || find_handle(f, a.handle) >= 0 ||
@@ -181,9 +191,9 @@ void op_alloc(int f)
 					    CARVEOUT_ALLOC_CACHE_MASK))) :
 			      (a.page_offset || a.granted !=
 			       ((in.length + PG - 1) & ~(PG - 1)))) ||
-	    (is_root && (!a.phys_addr || (in.align &&
+	    (caller_root(f) && (!a.phys_addr || (in.align &&
 					  (a.phys_addr & (in.align - 1))))) ||
-	    (!is_root && a.phys_addr)) {
+	    (!caller_root(f) && a.phys_addr)) {
 		n_mismatch++;
 		report("ALLOC %" PRIu64 " flags %#x align %#" PRIx64
 		       ": bad outputs handle %u node %u granted %" PRIu64
@@ -195,7 +205,7 @@ void op_alloc(int f)
 	}
 	b = free_slot_buf();
 	if (b < 0 || find_handle(f, a.handle) >= 0) {
-		co_free(files[f].fd, a.handle);
+		free_quiet(f, a.handle);
 		return;
 	}
 	memset(&bufs[b], 0, sizeof(bufs[b]));
@@ -209,11 +219,11 @@ void op_alloc(int f)
 	bufs[b].flags = in.flags;
 	bufs[b].page_offset = a.page_offset;
 	bufs[b].node = a.out_node;
-	bufs[b].seed = mix(((uint64_t)files[f].gen << 32) ^ a.handle ^
-			   (rng & 0xffff0000ULL));
+	bufs[b].serial = new_serial(files[f].gen);
+	fresh_check(b);
 }
 
-static void free_handle_model(int f, int b)
+void free_handle_model(int f, int b)
 {
 	uint32_t h = bufs[b].handle;
 
@@ -243,7 +253,7 @@ void op_free(int f)
 		e = EINVAL;
 	if (!e && b < 0)
 		e = ENOENT;
-	got = call(files[f].fd, CARVEOUT_IOC_FREE, &h, sizeof(h), &v);
+	got = call(f, CARVEOUT_IOC_FREE, &h, sizeof(h), &v);
 	snprintf(desc, sizeof(desc), "slot %d handle %u (buffer %d) arg %d/%u",
 		 f, h.handle, b, v.place, v.usize);
 	judge(K_FREE, desc, got, e, NULL, ok_free);
@@ -286,7 +296,7 @@ void op_map(int f)
 	     i < bufs[b].nmaps; i++)
 		if (bufs[b].map_dir[i] != CARVEOUT_DMA_TO_DEVICE)
 			e = EBUSY;
-	got = call(files[f].fd, CARVEOUT_IOC_MAP, &m, sizeof(m), &v);
+	got = call(f, CARVEOUT_IOC_MAP, &m, sizeof(m), &v);
 	snprintf(desc, sizeof(desc), "slot %d handle %u (buffer %d) dir %u "
 		 "dev %.20s arg %d/%u", f, m.handle, b, m.direction, m.device,
 		 v.place, v.usize);
@@ -339,7 +349,7 @@ void op_unmap(int f)
 		if (hit < 0)
 			e = ENOENT;
 	}
-	got = call(files[f].fd, CARVEOUT_IOC_UNMAP, &m, sizeof(m), &v);
+	got = call(f, CARVEOUT_IOC_UNMAP, &m, sizeof(m), &v);
 	judge(K_UNMAP, hit >= 0 ? "of a mapping" : "", got, e, NULL, ok_unmap);
 	if (!got && hit >= 0) {
 		for (i = hit; i + 1 < bufs[b].nmaps; i++) {
@@ -414,7 +424,7 @@ void op_sync(int f)
 			e = 0;
 		}
 	}
-	got = call(files[f].fd, CARVEOUT_IOC_SYNC, &s, sizeof(s), &v);
+	got = call(f, CARVEOUT_IOC_SYNC, &s, sizeof(s), &v);
 	judge(K_SYNC, "", got, e, NULL, ok_sync);
 }
 
@@ -423,7 +433,7 @@ void dbuf_close(int d)
 	int b = dbufs[d].buf;
 
 	note("close dma-buf of buffer %d", b);
-	close(dbufs[d].fd);
+	x_close(dbufs[d].who, dbufs[d].fd);
 	dbufs[d].used = 0;
 	bufs[b].dmabufs--;
 	buf_check_gone(b);
@@ -433,7 +443,7 @@ void op_export(int f)
 {
 	struct carveout_export x;
 	struct argvar v;
-	int e, b, got, d, r;
+	int e, b, got, d, r, fdf, fl;
 	static const int exres[] = { ENOMEM, EMFILE, 0 };
 
 	for (d = 0; d < MAXD && dbufs[d].used; d++)
@@ -460,7 +470,7 @@ void op_export(int f)
 		e = EINVAL;
 	if (!e && b < 0)
 		e = ENOENT;
-	got = call(files[f].fd, CARVEOUT_IOC_EXPORT, &x, sizeof(x), &v);
+	got = call(f, CARVEOUT_IOC_EXPORT, &x, sizeof(x), &v);
 	snprintf(desc, sizeof(desc), "slot %d handle %u (buffer %d) flags %#x "
 		 "arg %d/%u -> fd %d", f, x.handle, b, x.flags, v.place, v.usize,
 		 x.fd);
@@ -470,16 +480,19 @@ void op_export(int f)
 		return;
 	if (e || x.fd < 0) {
 		if (x.fd >= 0)
-			close(x.fd);
+			x_close(files[f].who, x.fd);
 		return;
 	}
-	if (!!(fcntl(x.fd, F_GETFD) & FD_CLOEXEC) != !!(x.flags & O_CLOEXEC) ||
-	    (fcntl(x.fd, F_GETFL) & O_ACCMODE) != (int)(x.flags & O_ACCMODE)) {
+	fdf = x_fcntl(files[f].who, x.fd, F_GETFD);
+	fl = x_fcntl(files[f].who, x.fd, F_GETFL);
+	if (fdf < 0 || fl < 0 || !!(fdf & FD_CLOEXEC) != !!(x.flags & O_CLOEXEC) ||
+	    (fl & O_ACCMODE) != (int)(x.flags & O_ACCMODE)) {
 		n_mismatch++;
 		report("EXPORT flags %#x: dma-buf fd has fd flags %#x, file flags %#x",
-		       x.flags, fcntl(x.fd, F_GETFD), fcntl(x.fd, F_GETFL));
+		       x.flags, fdf, fl);
 	}
 	dbufs[d].used = 1;
+	dbufs[d].who = files[f].who;
 	dbufs[d].fd = x.fd;
 	dbufs[d].buf = b;
 	dbufs[d].acc = x.flags & O_ACCMODE;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * test_fuzz: mmap, munmap and mremap of buffers and dma-bufs, DMA_BUF_IOCTL_SYNC.
+ * test_fuzz: mmap, munmap and mremap of buffers and dma-bufs,
+ * DMA_BUF_IOCTL_SYNC, and the zero check of every new buffer.  Mappings of
+ * the second owner's files and dma-bufs are made in its helper process.
  * See fuzz.h.
  */
 #define _GNU_SOURCE
@@ -16,15 +18,17 @@ int free_view_slot(void)
 	return -1;
 }
 
-static int add_view(char *addr, size_t len, int b, size_t pgoff, int wr)
+static int add_view(int who, char *addr, size_t len, int b, size_t pgoff,
+		    int wr)
 {
 	int vi = free_view_slot();
 
 	if (vi < 0) {
-		munmap(addr, len);
+		x_munmap(who, addr, len);
 		return -1;
 	}
 	views[vi].used = 1;
+	views[vi].who = who;
 	views[vi].addr = addr;
 	views[vi].len = len;
 	views[vi].buf = b;
@@ -44,17 +48,64 @@ static void new_view(int vi)
 	if (!view_verify(vi))
 		return;
 	if (!b->patterned && v->writable && v->pgoff == 0 &&
-	    v->len / PG == span_pages(b)) {
-		view_walk(v, 1);
-		b->patterned = 1;
-	}
+	    v->len / PG == span_pages(b))
+		view_stamp(v, b);
+}
+
+/* Unmaps view @vi whole and lets the model know. */
+void view_close(int vi)
+{
+	struct mview *v = &views[vi];
+	int got;
+
+	got = x_munmap(v->who, v->addr, v->len);
+	snprintf(desc, sizeof(desc), "view %d of buffer %d (%zu pages)",
+		 vi, v->buf, v->len / PG);
+	judge(K_MUNMAP, desc, got, 0, NULL, ok_mmap);
+	v->used = 0;
+	bufs[v->buf].views--;
+	buf_check_gone(v->buf);
+	reap_pinned();
+}
+
+/*
+ * A buffer ALLOC just made must read as zeros, in its own bytes and (a
+ * sub-page buffer) in the rest of its page: no other owner's bytes.  Its
+ * owner maps it whole, checks it, and mostly writes its pattern.  Buffers
+ * over 4 MiB are checked one time in five (each mmap maps every page).
+ */
+void fresh_check(int b)
+{
+	struct mbuf *m = &bufs[b];
+	int f = m->file, err;
+	struct mview v = { .used = 1, .who = files[f].who, .buf = b,
+			   .writable = 1 };
+	struct walk_res r;
+
+	if (span_pages(m) > 1024 && !pct(20))
+		return;
+	v.len = span_pages(m) * PG;
+	v.addr = x_mmap(v.who, v.len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			files[f].fd, m->mmap_offset, &err);
+	snprintf(desc, sizeof(desc), "new buffer %u slot %d (%zu pages)",
+		 m->serial, f, v.len / PG);
+	if (!judge(K_FRESH, desc, v.addr ? 0 : err, 0, NULL, ok_mmap))
+		return;
+	x_walk(&v, m, 0, &r);
+	n_checked++;
+	n_xchecks_b += v.who == W_B;
+	if (!judge_bytes(m, &r, "a new buffer") && r.bad)
+		m->patterned = -1;
+	else if (pct(75))
+		view_stamp(&v, m);
+	x_munmap(v.who, v.addr, v.len);
 }
 
 /* mmap of a /dev/carveout buffer (@dfd < 0) or of dma-buf @d. */
 void op_mmap(int f, int d)
 {
 	uint64_t off = 0, span = 0, pgoff = 0, npg;
-	int b = -1, r, e = 0, got, shared = 1, wr, mflags, prot;
+	int b = -1, r, e = 0, got, shared = 1, wr, mflags, prot, who;
 	size_t len;
 	char *p;
 
@@ -136,8 +187,11 @@ void op_mmap(int f, int d)
 	if (e == 0 && b < 0)
 		e = EINVAL;
 
-	p = mmap(NULL, len, prot, mflags, d >= 0 ? dbufs[d].fd : files[f].fd, off);
-	got = p == MAP_FAILED ? errno : 0;
+	who = d >= 0 ? dbufs[d].who : files[f].who;
+	p = x_mmap(who, len, prot, mflags, d >= 0 ? dbufs[d].fd : files[f].fd,
+		   off, &got);
+	if (p)
+		got = 0;
 	if (!e && d >= 0 && dbufs[d].acc == O_RDONLY) {
 		/*
 		 * A shared read-only mapping of a read-only dma-buf: the VMA
@@ -159,7 +213,7 @@ void op_mmap(int f, int d)
 			report("mmap at %#" PRIx64 ": errno %d", off, got);
 		}
 		if (!got)
-			munmap(p, len);
+			x_munmap(who, p, len);
 		return;
 	}
 	snprintf(desc, sizeof(desc), "%s%d buffer %d off %#" PRIx64 " len %#zx "
@@ -169,11 +223,11 @@ void op_mmap(int f, int d)
 	if (got)
 		return;
 	if (e) {
-		munmap(p, len);
+		x_munmap(who, p, len);
 		return;
 	}
 	len = (len + PG - 1) & ~(PG - 1);
-	r = add_view(p, len, b, pgoff, wr);
+	r = add_view(who, p, len, b, pgoff, wr);
 	if (r >= 0) {
 		views[r].dev_gen = d < 0 ? files[f].gen : 0;
 		new_view(r);
@@ -192,14 +246,7 @@ void op_munmap(void)
 		view_verify(vi);
 	npg = v->len / PG;
 	if (npg < 2 || pct(60)) {
-		got = munmap(v->addr, v->len) ? errno : 0;
-		snprintf(desc, sizeof(desc), "view %d of buffer %d (%zu pages)",
-			 vi, v->buf, npg);
-		judge(K_MUNMAP, desc, got, 0, NULL, ok_mmap);
-		v->used = 0;
-		bufs[v->buf].views--;
-		buf_check_gone(v->buf);
-		reap_pinned();
+		view_close(vi);
 		return;
 	}
 	/* Partial: unmap pages [a, a + n). */
@@ -207,7 +254,7 @@ void op_munmap(void)
 	n = 1 + rr(npg - a);
 	if (a == 0 && n == npg)
 		n--;
-	got = munmap(v->addr + a * PG, n * PG) ? errno : 0;
+	got = x_munmap(v->who, v->addr + a * PG, n * PG);
 	snprintf(desc, sizeof(desc), "view %d of buffer %d: pages %zu+%zu of %zu",
 		 vi, v->buf, a, n, npg);
 	judge(K_MUNMAP, desc, got, 0, NULL, ok_mmap);
@@ -221,7 +268,7 @@ void op_munmap(void)
 	} else {
 		v->len = a * PG;
 		if (a + n < npg) {
-			nv = add_view(keep.addr + (a + n) * PG,
+			nv = add_view(keep.who, keep.addr + (a + n) * PG,
 				      (npg - a - n) * PG, keep.buf,
 				      keep.pgoff + a + n, keep.writable);
 			if (nv >= 0)
@@ -245,8 +292,9 @@ void op_mremap(void)
 		/* Shrink in place. */
 		size_t keep = 1 + rr(npg - 1);
 
-		p = mremap(v->addr, v->len, keep * PG, 0);
-		got = p == MAP_FAILED ? errno : 0;
+		p = x_mremap(v->who, v->addr, v->len, keep * PG, 0, NULL, &got);
+		if (p)
+			got = 0;
 		snprintf(desc, sizeof(desc), "shrink view %d of buffer %d (%zu pages)",
 			 vi, v->buf, npg);
 		judge(K_MREMAP, desc, got, 0, NULL, ok_mremap);
@@ -261,37 +309,41 @@ void op_mremap(void)
 		}
 	} else if (r < 55) {
 		/* Grow: VM_DONTEXPAND refuses. */
-		p = mremap(v->addr, v->len, v->len + PG, MREMAP_MAYMOVE);
-		got = p == MAP_FAILED ? errno : 0;
+		p = x_mremap(v->who, v->addr, v->len, v->len + PG,
+			     MREMAP_MAYMOVE, NULL, &got);
+		if (p)
+			got = 0;
 		snprintf(desc, sizeof(desc), "grow view %d of buffer %d (%zu pages)",
 			 vi, v->buf, npg);
 		judge(K_MREMAP, desc, got, EFAULT, NULL, ok_mremap);
 		if (!got) {
-			munmap(p + v->len, PG);
+			x_munmap(v->who, p + v->len, PG);
 			v->addr = p;
 		}
 	} else if (r < 85) {
 		/* Move to a fixed new place. */
-		dst = mmap(NULL, v->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
-		if (dst == MAP_FAILED)
+		dst = x_mmap(v->who, v->len, PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &got);
+		if (!dst)
 			return;
-		p = mremap(v->addr, v->len, v->len,
-			   MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-		got = p == MAP_FAILED ? errno : 0;
+		p = x_mremap(v->who, v->addr, v->len, v->len,
+			     MREMAP_MAYMOVE | MREMAP_FIXED, dst, &got);
+		if (p)
+			got = 0;
 		snprintf(desc, sizeof(desc), "move view %d of buffer %d (%zu pages)",
 			 vi, v->buf, npg);
 		judge(K_MREMAP, desc, got, 0, NULL, ok_mremap);
 		if (got) {
-			munmap(dst, v->len);
+			x_munmap(v->who, dst, v->len);
 			return;
 		}
 		v->addr = p;
 		view_verify(vi);
 	} else {
 		/* old_len 0 duplicates a shared mapping, unless it can't grow. */
-		p = mremap(v->addr, 0, PG, MREMAP_MAYMOVE);
-		got = p == MAP_FAILED ? errno : 0;
+		p = x_mremap(v->who, v->addr, 0, PG, MREMAP_MAYMOVE, NULL, &got);
+		if (p)
+			got = 0;
 		note("mremap dup view %d of buffer %d: %s", vi, v->buf,
 		     got ? strerror(got) : "ok");
 		n_calls[K_MREMAP]++;
@@ -300,7 +352,8 @@ void op_mremap(void)
 			report("mremap dup: errno %d", got);
 		}
 		if (!got) {
-			int nv = add_view(p, PG, v->buf, v->pgoff, v->writable);
+			int nv = add_view(v->who, p, PG, v->buf, v->pgoff,
+					  v->writable);
 
 			if (nv >= 0) {
 				views[nv].dev_gen = v->dev_gen;
@@ -330,6 +383,7 @@ void op_dmabuf(void)
 		  (1 + rr(3)) : rnd() >> rr(64);
 	e = (s.flags & ~DMA_BUF_SYNC_VALID_FLAGS_MASK) ||
 	    !(s.flags & DMA_BUF_SYNC_RW) ? EINVAL : 0;
-	got = ioctl(dbufs[d].fd, DMA_BUF_IOCTL_SYNC, &s) ? errno : 0;
+	got = x_ioctl(dbufs[d].who, dbufs[d].fd, DMA_BUF_IOCTL_SYNC, &s,
+		      sizeof(s));
 	judge(K_DMABUF, "SYNC", got, e, NULL, ok_dbsync);
 }

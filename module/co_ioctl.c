@@ -384,6 +384,10 @@ static int co_cmd_map_common(struct co_ucmd *uc, bool map)
 	    !co_name_ok(m->device, sizeof(m->device)) || !m->device[0] ||
 	    m->dma_mask || (map && m->dma_addr))
 		return -EINVAL;
+	/* A device that may write is write access to the buffer. */
+	if (map && m->direction != CARVEOUT_DMA_TO_DEVICE &&
+	    !(uc->mode & FMODE_WRITE))
+		return -EACCES;
 	buf = co_file_lookup(uc->f, m->handle);
 	if (!buf)
 		return -ENOENT;

@@ -292,6 +292,30 @@ static void readonly_dmabuf(int fd, const struct carveout_alloc *a,
 	close(dfd);
 }
 
+/* MAP from a read-only file: the device may read the buffer, not write. */
+static void readonly_map(int fd, const struct carveout_alloc *a)
+{
+	static const uint32_t dirs[] = { CARVEOUT_DMA_FROM_DEVICE,
+					 CARVEOUT_DMA_BIDIRECTIONAL };
+	static const char *const what[] = { "MAP FROM_DEVICE",
+					    "MAP BIDIRECTIONAL" };
+	struct carveout_map m;
+	unsigned int i;
+
+	if (access("/sys/bus/pci/devices/" CO_EDU_PCI, F_OK)) {
+		tap_skip("no edu device (" CO_EDU_PCI ")",
+			 "MAP from the read-only file");
+		return;
+	}
+	for (i = 0; i < 2; i++)
+		tap_errno(co_map(fd, a->handle, CO_EDU_PCI, dirs[i], &m), EACCES,
+			  what[i]);
+	if (tap_ok(co_map(fd, a->handle, CO_EDU_PCI, CARVEOUT_DMA_TO_DEVICE,
+			  &m) == 0, "MAP TO_DEVICE works (%s)", strerror(errno)))
+		tap_ok(co_unmap(fd, a->handle, CO_EDU_PCI, m.dma_addr) == 0,
+		       "UNMAP it");
+}
+
 static void test_readonly(void)
 {
 	const size_t len = 4 * PG;
@@ -335,6 +359,7 @@ static void test_readonly(void)
 	else
 		tap_skip("no dma-bufs (CARVEOUT_CAP_DMABUF)",
 			 "read-only dma-buf exports");
+	readonly_map(fd, &a);
 	tap_ok(co_all_bytes(p, len, 0), "the buffer is still all zero");
 	munmap(p, len);
 free:

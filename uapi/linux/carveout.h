@@ -255,7 +255,8 @@ struct carveout_handle {
  * DMA API while the device is still configured for it; UNMAP and SYNC of
  * it then fail with ENOENT (UNMAP with ENODEV once the device is gone).
  *
- * MAP errors: EPERM the caller may not map that device (above); ENODEV
+ * MAP errors: EACCES @direction lets the device write and the file was
+ * opened read-only; EPERM the caller may not map that device (above); ENODEV
  * no such device; ENOENT no such handle, or it is being freed; EBUSY
  * @direction lets the device write and the buffer already has such a
  * mapping (through MAP or a dma-buf attachment); ENOSPC @direction is

@@ -267,7 +267,10 @@ int local_fd(void);
 void stats_check(const char *when);
 int drain_settle(double secs);
 int nr_draining(void);
-void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2]);
+void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2],
+		   int *slab_elsewhere);
+int gen_open(uint32_t gen);
+uint64_t slab_drain_slack(uint32_t gen, uint32_t uid);
 void slab_bounds(uint32_t gen, uint32_t node, uint32_t size, uint64_t o[2]);
 int node_index(int64_t node);
 void reap_pinned(void);

@@ -253,14 +253,27 @@ void buf_check_gone(int b)
 }
 
 /* Bytes charged to file generation @gen and to @uid: [sure, sure + maybe]. */
-void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2])
+/*
+ * Whole-page bytes charged to generation @gen and to @uid: a sub-page
+ * buffer charges nothing itself, its file is charged its slabs' pages
+ * (see slab_pages_charged()).  *@slab_elsewhere says whether a generation
+ * of @uid other than the open files' may still hold slab pages.
+ */
+void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2],
+		   int *slab_elsewhere)
 {
 	int b;
 
 	fb[0] = fb[1] = ub[0] = ub[1] = 0;
+	*slab_elsewhere = 0;
 	for (b = 0; b < MAXB; b++) {
 		if (!bufs[b].used)
 			continue;
+		if (is_slab(&bufs[b])) {
+			*slab_elsewhere |= gen_uid(bufs[b].gen) == uid &&
+					   !gen_open(bufs[b].gen);
+			continue;
+		}
 		if (bufs[b].gen == gen)
 			fb[0] += bufs[b].granted;
 		if (gen_uid(bufs[b].gen) == uid)
@@ -269,11 +282,39 @@ void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2])
 	fb[1] = fb[0];
 	ub[1] = ub[0];
 	for (b = 0; b < nr_drains; b++) {
+		if (drains[b].slab) {
+			*slab_elsewhere |= drains[b].uid == uid &&
+					   !gen_open(drains[b].gen);
+			continue;
+		}
 		if (drains[b].gen == gen)
 			fb[1] += drains[b].granted;
 		if (drains[b].uid == uid)
 			ub[1] += drains[b].granted;
 	}
+}
+
+/*
+ * Bytes a draining sub-page object of generation @gen (or, with @gen 0,
+ * of @uid) may free with its slab: the largest slab is 16 pages.
+ */
+uint64_t slab_drain_slack(uint32_t gen, uint32_t uid)
+{
+	uint64_t n = 0;
+	int b;
+
+	for (b = 0; b < nr_drains; b++)
+		n += drains[b].slab &&
+		     (gen ? drains[b].gen == gen : drains[b].uid == uid);
+	return n * 16 * PG;
+}
+
+/* Whether generation @gen's file is still open in its slot. */
+int gen_open(uint32_t gen)
+{
+	int f = gen_slot(gen);
+
+	return f >= 0 && f < MAXF && files[f].fd >= 0 && files[f].gen == gen;
 }
 
 /* Sub-page objects of @size that generation @gen may still hold on @node. */

@@ -35,6 +35,10 @@
  * can fail at start (a planted foreign word must be flagged);
  * CARVEOUT_FUZZ_PLANT=OP plants one at op OP to see a whole run fail.
  *
+ * The reserve and the default per-user share are off for the run (the
+ * model has every file unlimited; test_limits proves them); a file is
+ * charged its slab pages, read from its own SLABINFO.
+ *
  * STATS must agree with the model after every op (live buffers, requested
  * and granted bytes per node; a closed file keeps its handles while any
  * mmap of it remains; a buffer let go while pinned stays counted, and
@@ -236,6 +240,41 @@ static uint64_t env_num(const char *argv, const char *env, uint64_t def)
 	return s && *s ? strtoull(s, NULL, 0) : def;
 }
 
+/*
+ * The model has every file unlimited: the reserve and the default per-user
+ * share (test_limits proves them) are off while it runs, as root.
+ */
+static const char *const limit_params[] = { "reserve", "user_share" };
+static unsigned long limit_saved[2];
+static int limit_have[2];
+
+static void limits_off(void)
+{
+	char path[128];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 2 && geteuid() == 0; i++) {
+		snprintf(path, sizeof(path),
+			 "/sys/module/carveout/parameters/%s", limit_params[i]);
+		f = fopen(path, "r");
+		limit_have[i] = f && fscanf(f, "%lu", &limit_saved[i]) == 1;
+		if (f)
+			fclose(f);
+		if (limit_have[i] && co_set_param(limit_params[i], 0))
+			tap_bail("cannot set carveout.%s=0", limit_params[i]);
+	}
+}
+
+static void limits_restore(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (limit_have[i])
+			co_set_param(limit_params[i], limit_saved[i]);
+}
+
 int main(int argc, char **argv)
 {
 	struct carveout_info info;
@@ -258,6 +297,7 @@ int main(int argc, char **argv)
 	is_root = geteuid() == 0;
 	signal(SIGPIPE, SIG_IGN);	/* a child's pipe: a failure, not a kill */
 
+	limits_off();
 	fd = co_open();
 	if (fd < 0)
 		tap_bail("cannot open %s: %s", CO_DEV, strerror(errno));
@@ -377,6 +417,7 @@ int main(int argc, char **argv)
 	co_check_all_free(fd, nodes, nr_nodes);
 	close(fd);
 	dev_restore();
+	limits_restore();
 	if (tap_fail)
 		tap_diag("reproduce: test_fuzz 0x%" PRIx64 " %lu", seed, nr_ops);
 	return tap_finish();

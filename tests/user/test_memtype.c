@@ -10,9 +10,11 @@
  *   function-call IPIs of all CPUs (the "CAL" row of /proc/interrupts:
  *   set_memory_*() reaches the other CPUs through on_each_cpu(), which
  *   counts there and not in the "TLB" row of user-space shootdowns) grow
- *   by less than CYCLES / 4 more than over the same cycles with cached
- *   buffers (without pools: two or more per cycle), and debugfs'
- *   memtype_conversions by less than CYCLES / 10.
+ *   by less than CYCLES / 2 more than over the same cycles with cached
+ *   buffers (without pools: two or more per cycle, so four times that;
+ *   the bound leaves room for the debug kernel's background IPIs), and
+ *   debugfs' memtype_conversions, the exact count, by less than
+ *   CYCLES / 10.
  *   The test pins itself to one CPU so that its own munmap()s send no
  *   IPI.  A control run with memtype_pool_percent=0 (convert at every
  *   ALLOC and FREE) shows that the measure sees conversions.
@@ -231,10 +233,10 @@ static void test_cycles(uid_t uid, int m)
 		tap_skip("one CPU: no IPIs to count", "uid %u, %s: IPIs",
 			 (unsigned int)uid, mode_names[m]);
 	else
-		tap_ok(irq_row("CAL") >= 0 && cal - base < CYCLES / 4,
+		tap_ok(irq_row("CAL") >= 0 && cal - base < CYCLES / 2,
 		       "uid %u, %s: %lld function-call IPIs over %d cycles, %lld more than cached (< %d)",
 		       (unsigned int)uid, mode_names[m], cal, CYCLES,
-		       cal - base, CYCLES / 4);
+		       cal - base, CYCLES / 2);
 	tap_ok(conv0 >= 0 && conv >= conv0 && conv - conv0 < CYCLES / 10,
 	       "uid %u, %s: %lld memory type conversions over %d cycles (< %d)",
 	       (unsigned int)uid, mode_names[m],

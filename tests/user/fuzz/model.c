@@ -256,8 +256,9 @@ void buf_check_gone(int b)
 /*
  * Whole-page bytes charged to generation @gen and to @uid: a sub-page
  * buffer charges nothing itself, its file is charged its slabs' pages
- * (see slab_pages_charged()).  *@slab_elsewhere says whether a generation
- * of @uid other than the open files' may still hold slab pages.
+ * (see slab_pages_charged()).  *@slab_elsewhere says whether a closed
+ * file of @uid may still hold slab pages: any live buffer of it keeps the
+ * file, and so its caches, alive.
  */
 void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2],
 		   int *slab_elsewhere)
@@ -269,11 +270,11 @@ void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2],
 	for (b = 0; b < MAXB; b++) {
 		if (!bufs[b].used)
 			continue;
-		if (is_slab(&bufs[b])) {
-			*slab_elsewhere |= gen_uid(bufs[b].gen) == uid &&
-					   !gen_open(bufs[b].gen);
+		/* Any live buffer keeps its closed file's caches. */
+		*slab_elsewhere |= gen_uid(bufs[b].gen) == uid &&
+				   !gen_open(bufs[b].gen);
+		if (is_slab(&bufs[b]))
 			continue;
-		}
 		if (bufs[b].gen == gen)
 			fb[0] += bufs[b].granted;
 		if (gen_uid(bufs[b].gen) == uid)
@@ -282,11 +283,10 @@ void charge_bounds(uint32_t gen, uint32_t uid, uint64_t fb[2], uint64_t ub[2],
 	fb[1] = fb[0];
 	ub[1] = ub[0];
 	for (b = 0; b < nr_drains; b++) {
-		if (drains[b].slab) {
-			*slab_elsewhere |= drains[b].uid == uid &&
-					   !gen_open(drains[b].gen);
+		*slab_elsewhere |= drains[b].uid == uid &&
+				   !gen_open(drains[b].gen);
+		if (drains[b].slab)
 			continue;
-		}
 		if (drains[b].gen == gen)
 			fb[1] += drains[b].granted;
 		if (drains[b].uid == uid)

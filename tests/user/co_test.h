@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sys/syscall.h>
+
 #include <linux/carveout.h>
 
 #include "tap.h"
@@ -202,6 +204,32 @@ static inline void co_check_all_free(int fd, const struct carveout_node_info *no
 			       "node %u fully coalesced (largest free %llu)",
 			       nodes[i].node, (unsigned long long)s.largest_free);
 	}
+}
+
+/*
+ * carveout_edu (the runner loads it) opts edu in for MAP through
+ * carveout's in-kernel API, so it holds carveout: tests that unload
+ * carveout take it out first and load it again after.
+ * co_edu_unload(): 1 unloaded, 0 was not loaded, -1 error (errno).
+ */
+#define CO_EDU_KO	"/lib/carveout/carveout_edu.ko"
+
+static inline int co_edu_unload(void)
+{
+	if (access("/sys/module/carveout_edu", F_OK))
+		return 0;
+	return syscall(SYS_delete_module, "carveout_edu", O_NONBLOCK) ? -1 : 1;
+}
+
+static inline int co_edu_load(void)
+{
+	int fd = open(CO_EDU_KO, O_RDONLY | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
 }
 
 #endif /* CO_TEST_H */

@@ -59,7 +59,6 @@
 #define ENABLE_PARAM	FRONT_SYS "/parameters/enable"
 #define KO		"/lib/carveout/carveout.ko"
 #define KO_ARGS		"size=128M"	/* as runner.sh loads it */
-#define EDU_KO		"/lib/carveout/carveout_edu.ko"
 #define MIB		(1UL << 20)
 #define MAX_NODES	16
 
@@ -549,29 +548,6 @@ static int carveout_load(void)
 	return ret;
 }
 
-/*
- * carveout_edu (the runner loads it) opts edu in for MAP through
- * carveout's in-kernel API, so it holds carveout: it goes while carveout
- * is unloaded, and comes back after.
- */
-static int edu_unload(void)
-{
-	if (access("/sys/module/carveout_edu", F_OK))
-		return 0;
-	return mod_unload("carveout_edu") ? -1 : 1;
-}
-
-static int edu_load(void)
-{
-	int fd = open(EDU_KO, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
 static int write_enable(const char *v)
 {
 	FILE *f = fopen(ENABLE_PARAM, "w");
@@ -612,7 +588,7 @@ static void test_unload(int node)
 {
 	int fd = heap_alloc(node, MIB, O_RDWR | O_CLOEXEC, 0), ret, edu;
 
-	edu = edu_unload();
+	edu = co_edu_unload();
 	if (!tap_ok(edu >= 0, "carveout_edu unloads for the while (%s)",
 		    edu < 0 ? strerror(errno) : "ok")) {
 		if (fd >= 0)
@@ -629,7 +605,7 @@ static void test_unload(int node)
 	if (!tap_ok(ret == 0, "carveout unloads once the heap buffer is gone (%s)",
 		    ret ? strerror(errno) : "ok")) {
 		if (edu > 0)
-			edu_load();
+			co_edu_load();
 		return;
 	}
 	tap_ok(access(HEAP_DIR "/" HEAP_ANY, F_OK) == 0,
@@ -643,7 +619,7 @@ static void test_unload(int node)
 		    ret ? strerror(errno) : "ok"))
 		tap_bail("carveout is not loaded any more");
 	if (edu > 0) {
-		ret = edu_load();
+		ret = co_edu_load();
 		tap_ok(ret == 0, "carveout_edu loads again (%s)",
 		       ret ? strerror(errno) : "ok");
 	}

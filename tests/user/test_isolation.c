@@ -51,7 +51,6 @@
 #define TESTER		1000	/* uid and gid of the unprivileged owner */
 #define KO		"/lib/carveout/carveout.ko"
 #define KO_ARGS		"size=128M"
-#define EDU_KO		"/lib/carveout/carveout_edu.ko"
 #define DEBUGFS		"/sys/kernel/debug/carveout/summary"
 
 #define PAT_A		0xa5	/* the first owner's bytes */
@@ -1156,29 +1155,6 @@ static void share_device(void)
 			 strerror(errno));
 }
 
-/*
- * carveout_edu (the runner loads it) holds carveout through the in-kernel
- * API: it goes for the unload test, so that only the pipe can hold
- * carveout, and comes back after.  1: unloaded, 0: was not loaded.
- */
-static int edu_unload(void)
-{
-	if (access("/sys/module/carveout_edu", F_OK))
-		return 0;
-	return syscall(SYS_delete_module, "carveout_edu", O_NONBLOCK) ? -1 : 1;
-}
-
-static int edu_load(void)
-{
-	int fd = open(EDU_KO, O_RDONLY | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
-	close(fd);
-	return ret;
-}
-
 /* Unload carveout; the held-memory work drops its reference just after. */
 static int unload_carveout(void)
 {
@@ -1201,7 +1177,7 @@ static void test_unload_while_held(void)
 	struct iovec iov;
 
 	tap_diag("unload while a pipe holds pages");
-	edu = edu_unload();
+	edu = co_edu_unload();
 	if (!tap_ok(edu >= 0, "carveout_edu unloads for the while (%s)",
 		    edu < 0 ? strerror(errno) : "ok"))
 		return;
@@ -1231,7 +1207,7 @@ static void test_unload_while_held(void)
 				 strerror(errno));
 		share_device();
 		if (edu > 0)
-			edu_load();
+			co_edu_load();
 		return;
 	}
 	fd = co_open();
@@ -1248,7 +1224,7 @@ static void test_unload_while_held(void)
 		share_device();
 	}
 	if (edu > 0) {
-		ret = edu_load();
+		ret = co_edu_load();
 		tap_ok(ret == 0, "carveout_edu loads again (%s)",
 		       ret ? strerror(errno) : "ok");
 	}

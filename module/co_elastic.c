@@ -232,6 +232,7 @@ int co_elastic_grow(struct co_node *cn, u64 need, gfp_t gfp)
 	mutex_unlock(&cn->grow_lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(co_elastic_grow);
 
 /**
  * co_grow_floor() - take a floor piece
@@ -251,13 +252,16 @@ int co_grow_floor(struct co_node *cn, u64 bytes)
  * @cn: the node
  * @delay: jiffies; ULONG_MAX: nothing to do
  *
+ * Replaces a pending run: the delay may just have been shortened.
+ *
  * Context: any.
  */
 void co_elastic_kick(struct co_node *cn, unsigned long delay)
 {
 	if (delay != ULONG_MAX && co_elastic_wq)
-		queue_delayed_work(co_elastic_wq, &cn->shrink_work, delay);
+		mod_delayed_work(co_elastic_wq, &cn->shrink_work, delay);
 }
+EXPORT_SYMBOL_IF_KUNIT(co_elastic_kick);
 
 /**
  * co_elastic_growable() - the largest piece a region could still grow by
@@ -451,8 +455,7 @@ static void co_shrink_work(struct work_struct *w)
 	mutex_lock(&cn->grow_lock);
 	co_elastic_shrink(cn, true, ULONG_MAX, &next);
 	mutex_unlock(&cn->grow_lock);
-	if (next != ULONG_MAX)
-		queue_delayed_work(co_elastic_wq, &cn->shrink_work, next);
+	co_elastic_kick(cn, next);
 }
 
 /* Pages of wholly free elastic pieces, all nodes. */

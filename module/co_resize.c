@@ -133,6 +133,9 @@ int co_elastic_resize(struct co_node *cn, const struct co_resize *r)
 		co_elastic_shrink(cn, false, ULONG_MAX, NULL);
 	else
 		co_elastic_shrink(cn, true, ULONG_MAX, &next);
+	/* A run still queued with the old delay: run now, it re-arms. */
+	if (r->set & CARVEOUT_RESIZE_DELAY)
+		next = 0;
 out:
 	mutex_unlock(&cn->grow_lock);
 	co_elastic_kick(cn, next);

@@ -9,6 +9,7 @@
  *   alloc   allocate (and optionally DMA-map) a buffer, print where it is,
  *           free it again or hold it until SIGINT/SIGTERM      (alloc.c)
  *   map     a picture per piece of used and free memory        (map.c)
+ *   resize  a node's floor, ceiling, watermarks (root)       (resize.c)
  *
  * Everything goes through libcarveout and the ioctl ABI, so every command
  * works for any user who may open the device.  debugfs is not read: it is
@@ -38,6 +39,10 @@ const char usage_text[] =
 "                            allocate a buffer and print where it is\n"
 "  map [--node N] [--width COLS] [--watch SECS]\n"
 "                            picture of used and free memory per piece\n"
+"  resize [--node N] [--floor SIZE] [--ceiling SIZE] [--low SIZE]\n"
+"         [--high SIZE] [--piece SIZE] [--delay MS] [--shrink]\n"
+"                            a region's floor, ceiling, watermarks, idle\n"
+"                            delay; --shrink gives free pieces back now\n"
 "\n"
 "Global options:\n"
 "  --dev PATH        device node (default /dev/carveout)\n"
@@ -55,6 +60,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "alloc", cmd_alloc },
 	{ "map", cmd_map },
+	{ "resize", cmd_resize },
 };
 
 int main(int argc, char **argv)

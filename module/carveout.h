@@ -604,6 +604,8 @@ int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma);
 
 /* co_dmabuf.c: the dma-buf exporter */
 struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
+unsigned int co_dmabuf_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
+			    u64 len);
 
 /**
  * struct co_ucmd - one ioctl call

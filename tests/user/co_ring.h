@@ -25,15 +25,31 @@ struct ring {
 	struct io_uring_cqe *cqes;
 };
 
+/* Unmaps the ring's memory (the fd stays: a forked child's copy). */
+static inline void ring_unmap(struct ring *r)
+{
+	if (r->sqes && r->sqes != MAP_FAILED)
+		munmap(r->sqes, r->sqes_len);
+	if (r->cq_len && r->cq && r->cq != MAP_FAILED)
+		munmap(r->cq, r->cq_len);
+	if (r->sq && r->sq != MAP_FAILED)
+		munmap(r->sq, r->sq_len);
+	r->sqes = NULL;
+	r->sq = NULL;
+	r->cq = NULL;
+}
+
+/* Sets up a ring; 0, or -errno with errno set and r->fd -1. */
 static inline int ring_setup(struct ring *r)
 {
 	struct io_uring_params p;
+	int err;
 
 	memset(&p, 0, sizeof(p));
 	memset(r, 0, sizeof(*r));
 	r->fd = syscall(__NR_io_uring_setup, 4, &p);
 	if (r->fd < 0)
-		return -1;
+		return -errno;
 	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
 	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
 	if (p.features & IORING_FEAT_SINGLE_MMAP) {
@@ -50,8 +66,14 @@ static inline int ring_setup(struct ring *r)
 	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
 	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED ||
-	    r->sqes == MAP_FAILED)
-		return -1;
+	    r->sqes == MAP_FAILED) {
+		err = errno;
+		ring_unmap(r);
+		close(r->fd);
+		r->fd = -1;
+		errno = err;
+		return -err;
+	}
 	r->sq_tail = (unsigned int *)((char *)r->sq + p.sq_off.tail);
 	r->sq_mask = (unsigned int *)((char *)r->sq + p.sq_off.ring_mask);
 	r->sq_array = (unsigned int *)((char *)r->sq + p.sq_off.array);
@@ -62,19 +84,12 @@ static inline int ring_setup(struct ring *r)
 	return 0;
 }
 
+/* Unmaps and closes the ring. */
 static inline void ring_exit(struct ring *r)
 {
-	if (r->sqes && r->sqes != MAP_FAILED)
-		munmap(r->sqes, r->sqes_len);
-	if (r->cq_len && r->cq && r->cq != MAP_FAILED)
-		munmap(r->cq, r->cq_len);
-	if (r->sq && r->sq != MAP_FAILED)
-		munmap(r->sq, r->sq_len);
+	ring_unmap(r);
 	if (r->fd >= 0)
 		close(r->fd);
-	r->sqes = NULL;
-	r->sq = NULL;
-	r->cq = NULL;
 	r->fd = -1;
 }
 

@@ -311,6 +311,9 @@ struct co_dma_map {
  * @sgt: the buffer as a table of contiguous chunks
  * @mapped: @sgt is DMA-mapped for @dev
  * @dir: direction of that mapping
+ * @cur: the DMA segment where the last ranged sync stopped
+ * @cur_i: its index in @sgt
+ * @cur_start: its first byte in the dma-buf
  */
 struct co_dmabuf_att {
 	struct list_head link;
@@ -318,6 +321,9 @@ struct co_dmabuf_att {
 	struct sg_table sgt;
 	bool mapped;
 	enum dma_data_direction dir;
+	struct scatterlist *cur;
+	unsigned int cur_i;
+	u64 cur_start;
 };
 
 /**

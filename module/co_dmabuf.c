@@ -139,6 +139,9 @@ static struct sg_table *co_dmabuf_map(struct dma_buf_attachment *att,
 	if (!ret) {
 		a->mapped = true;
 		a->dir = dir;
+		a->cur = a->sgt.sgl;
+		a->cur_i = 0;
+		a->cur_start = 0;
 	}
 	mutex_unlock(&buf->lock);
 	return ret ? ERR_PTR(ret) : &a->sgt;
@@ -161,32 +164,42 @@ static void co_dmabuf_unmap(struct dma_buf_attachment *att,
 
 /*
  * Syncs bytes [@off, @off + @len) of the dma-buf in @a's mapping: the
- * DMA segments that hold them, each over its part of the range.
+ * DMA segments that hold them, each over its part of the range.  The walk
+ * starts at the segment where the previous one stopped (@a->cur), or at
+ * the first when the range lies before it: a CPU going through a buffer
+ * in order pays one segment per sync, not a walk of the table.
  */
 static void co_dmabuf_sync_range(struct co_dmabuf_att *a, bool for_cpu,
 				 u64 off, u64 len)
 {
-	struct scatterlist *sg;
-	u64 n;
-	int i;
+	struct scatterlist *sg = a->cur;
+	unsigned int i = a->cur_i;
+	u64 start = a->cur_start, seg, n;
 
-	for_each_sgtable_dma_sg(&a->sgt, sg, i) {
-		if (off >= sg_dma_len(sg)) {
-			off -= sg_dma_len(sg);
+	if (off < start) {
+		sg = a->sgt.sgl;
+		i = 0;
+		start = 0;
+	}
+	for (; i < a->sgt.nents; i++, start += seg, sg = sg_next(sg)) {
+		seg = sg_dma_len(sg);
+		if (off >= start + seg)
 			continue;
-		}
-		n = min_t(u64, len, sg_dma_len(sg) - off);
+		a->cur = sg;
+		a->cur_i = i;
+		a->cur_start = start;
+		n = min_t(u64, len, start + seg - off);
 		if (for_cpu)
 			dma_sync_single_range_for_cpu(a->dev, sg_dma_address(sg),
-						      off, n, a->dir);
+						      off - start, n, a->dir);
 		else
 			dma_sync_single_range_for_device(a->dev,
 							 sg_dma_address(sg),
-							 off, n, a->dir);
+							 off - start, n, a->dir);
+		off += n;
 		len -= n;
 		if (!len)
 			break;
-		off = 0;
 	}
 }
 

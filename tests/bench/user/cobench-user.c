@@ -20,7 +20,8 @@
  *                                   SYNC of the 4 KiB range (for the CPU,
  *                                   then for the device) against
  *                                   DMA_BUF_IOCTL_SYNC START + END, which
- *                                   syncs the whole buffer each step
+ *                                   syncs the whole buffer each step, and
+ *                                   carveout's SYNC of the whole buffer
  *   cobench-user frag FILE_MB LOCK_MB READY_FILE
  *                                   fill FILE_MB of tmpfs page cache, mlock
  *                                   LOCK_MB of anonymous memory and unmap
@@ -358,6 +359,23 @@ static int op_sync_range(size_t len)
 	return ret;
 }
 
+/* The same ioctl over the whole buffer: what the range saves, alone. */
+static int op_sync_whole(size_t len)
+{
+	struct carveout_sync s = {
+		.size = sizeof(s), .handle = sync_handle,
+		.direction = CARVEOUT_DMA_FROM_DEVICE,
+	};
+	int ret;
+
+	(void)len;
+	s.flags = CARVEOUT_SYNC_FOR_CPU;
+	ret = ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	s.flags = CARVEOUT_SYNC_FOR_DEVICE;
+	ret |= ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	return ret;
+}
+
 /* The same step through the dma-buf: the whole buffer, for the CPU and back. */
 static int op_sync_dmabuf(size_t len)
 {
@@ -401,6 +419,8 @@ static int cmd_sync(int reps)
 	}
 	printf("I sync_buffer=64M edu_dma_segments=%u\n", at.nents);
 	run_op("sync", "64M_4K", "carveout_range", op_sync_range, SYNC_STEP,
+	       steps, reps);
+	run_op("sync", "64M_4K", "carveout_whole", op_sync_whole, SYNC_STEP,
 	       steps, reps);
 	run_op("sync", "64M_4K", "dmabuf_whole", op_sync_dmabuf, SYNC_STEP,
 	       steps, reps);

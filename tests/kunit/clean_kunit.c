@@ -135,19 +135,23 @@ static void clean_test_prefers_clean(struct kunit *test)
 static void clean_test_step(struct kunit *test)
 {
 	struct co_buddy *b = clean_arena(test, 32);
-	struct co_buddy_stats before, after;
+	struct co_buddy_stats *before, *after;
 	unsigned long x, pfn, nr, p2;
 
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
 	KUNIT_ASSERT_EQ(test, co_buddy_alloc(b, 16, 0, 0, &x), 0);
-	co_buddy_get_stats(b, &before);
+	co_buddy_get_stats(b, before);
 	KUNIT_ASSERT_EQ(test, co_buddy_zero_begin(b, 2, &pfn, &nr), 0);
 	KUNIT_EXPECT_EQ(test, pfn, CLEAN_START + 16);
 	KUNIT_EXPECT_EQ(test, nr, 4UL);
 	KUNIT_EXPECT_EQ(test, co_buddy_zero_begin(b, 2, &p2, &nr), -EBUSY);
-	co_buddy_get_stats(b, &after);
-	KUNIT_EXPECT_EQ(test, after.free_pages, before.free_pages);
-	KUNIT_EXPECT_EQ(test, after.largest_free_pages,
-			before.largest_free_pages);
+	co_buddy_get_stats(b, after);
+	KUNIT_EXPECT_EQ(test, after->free_pages, before->free_pages);
+	KUNIT_EXPECT_EQ(test, after->largest_free_pages,
+			before->largest_free_pages);
 	KUNIT_EXPECT_EQ(test, co_buddy_check(b), 0);
 	/* Frees during a step are fine: they are not in its range. */
 	KUNIT_EXPECT_EQ(test, co_buddy_free(b, x, 16), 0);
@@ -172,7 +176,7 @@ static void clean_test_step(struct kunit *test)
 static void clean_test_random(struct kunit *test)
 {
 	enum { NR = 512, LIVE = 64 };
-	struct { unsigned long pfn, nr; } live[LIVE] = { };
+	struct clean_live { unsigned long pfn, nr; } *live;
 	bool *zeroed = kunit_kcalloc(test, NR, sizeof(bool), GFP_KERNEL);
 	struct co_buddy *b = clean_arena(test, NR);
 	unsigned long pfn, nr, i, k;
@@ -180,7 +184,9 @@ static void clean_test_random(struct kunit *test)
 	unsigned int step, said_clean = 0;
 	bool clean;
 
+	live = kunit_kcalloc(test, LIVE, sizeof(*live), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, zeroed);
+	KUNIT_ASSERT_NOT_NULL(test, live);
 	for (step = 0; step < 20000; step++) {
 		x ^= x << 13;
 		x ^= x >> 7;

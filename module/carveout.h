@@ -568,6 +568,10 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 void co_place_release(struct co_buffer *buf);
 void co_place_exit(void);
 
+/* co_ioctl.c: the ioctls; STATS's figures serve the in-kernel API too */
+struct carveout_stats;
+int co_stats_fill(struct carveout_stats *s, unsigned int nid);
+
 /* co_zero.c: background zeroing of freed memory */
 int co_zero_start(void);
 void co_zero_stop(void);

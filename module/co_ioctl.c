@@ -495,17 +495,22 @@ static void co_stats_counters(struct carveout_stats *s, struct co_node *cn)
 	s->sync_zeroed_bytes = atomic64_read(&cn->sync_zeroed);
 }
 
-static int co_cmd_stats(struct co_ucmd *uc)
+/**
+ * co_stats_fill() - a node's figures, as CARVEOUT_IOC_STATS reports them
+ * @s: filled from @nr_orders on; the header (size, flags, node) is the
+ *	caller's
+ * @nid: the node
+ *
+ * Context: process context.
+ * Return: 0, -ENODEV (no region on @nid) or -ENOMEM.
+ */
+int co_stats_fill(struct carveout_stats *s, unsigned int nid)
 {
-	struct carveout_stats *s = uc->cmd;
 	struct co_node_stats *st;
 	struct co_node *cn;
 	int ret;
 
-	if (s->flags || !co_zero_from(s, sizeof(*s),
-				      offsetof(struct carveout_stats, nr_orders)))
-		return -EINVAL;
-	cn = co_node_find(s->node);
+	cn = co_node_find(nid);
 	if (!cn)
 		return -ENODEV;
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
@@ -520,10 +525,21 @@ static int co_cmd_stats(struct co_ucmd *uc)
 		s->clean_bytes = st->clean_bytes;
 		memcpy(s->free_blocks, st->free_blocks, sizeof(s->free_blocks));
 		co_stats_counters(s, cn);
-		ret = co_ucmd_respond(uc);
 	}
 	kfree(st);
 	return ret;
+}
+
+static int co_cmd_stats(struct co_ucmd *uc)
+{
+	struct carveout_stats *s = uc->cmd;
+	int ret;
+
+	if (s->flags || !co_zero_from(s, sizeof(*s),
+				      offsetof(struct carveout_stats, nr_orders)))
+		return -EINVAL;
+	ret = co_stats_fill(s, s->node);
+	return ret ?: co_ucmd_respond(uc);
 }
 
 /* FREEMAP's walk: collects up to @cap blocks, then notes where to resume. */

@@ -3,9 +3,9 @@
  * carveout: module entry.
  *
  * Load: reserve the regions (co_region.c), set up their pools of converted
- * memory (co_memtype.c), start zeroing them (co_zero.c), publish debugfs, watch the PCI and platform buses
- * for MAP's grants (co_access.c), then register /dev/carveout last so
- * nobody can reach a half-made module.  Unload runs in reverse: the
+ * memory (co_memtype.c), start zeroing them (co_zero.c), publish debugfs,
+ * watch the PCI and platform buses for MAP's grants (co_access.c), then
+ * register /dev/carveout last so nobody can reach a half-made module.  Unload runs in reverse: the
  * pools are converted back once the last buffer is gone and before the
  * regions go; it is only possible when no file, mapping, dma-buf,
  * in-kernel buffer or held memory (pages still referenced from outside,

@@ -207,10 +207,11 @@ static void clean_test_random(struct kunit *test)
 			if (co_buddy_alloc_clean(b, nr, 0, 0, &pfn, &clean))
 				continue;
 			for (i = 0; i < nr; i++) {
+				bool *z = &zeroed[pfn - CLEAN_START + i];
+
 				if (clean)
-					KUNIT_ASSERT_TRUE(test,
-						zeroed[pfn - CLEAN_START + i]);
-				zeroed[pfn - CLEAN_START + i] = false;
+					KUNIT_ASSERT_TRUE(test, *z);
+				*z = false;
 			}
 			said_clean += clean;
 			live[k].pfn = pfn;

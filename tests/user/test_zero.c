@@ -163,6 +163,7 @@ static void test_served_clean(int fd, uint64_t len)
 	unsigned char *p;
 	uint64_t ms;
 	size_t bad;
+	int ok;
 
 	wait_clean(fd, node0, &s0, &ms);
 	p = alloc_map(fd, len, &a);
@@ -178,8 +179,8 @@ static void test_served_clean(int fd, uint64_t len)
 	memset(p, PAT_A, a.granted);
 	unmap_free(fd, &a, p);
 
-	tap_ok(wait_clean(fd, node0, &s1, &ms) &&
-	       s1.prezeroed_bytes - s0.prezeroed_bytes >= len,
+	ok = wait_clean(fd, node0, &s1, &ms);
+	tap_ok(ok && s1.prezeroed_bytes - s0.prezeroed_bytes >= len,
 	       "freed memory is clean again after %llu ms (prezeroed +%llu MiB)",
 	       (unsigned long long)ms,
 	       (unsigned long long)((s1.prezeroed_bytes - s0.prezeroed_bytes) / MIB));
@@ -236,9 +237,9 @@ static void test_prezero_off(int fd)
 	size_t bad = 0;
 	int n, i;
 
+	wait_clean(fd, node0, &s0, &ms);
 	if (!tap_ok(co_set_param("prezero", 0) == 0, "prezero=0"))
 		return;
-	wait_clean(fd, node0, &s0, &ms);
 	p = alloc_map(fd, len, &a);
 	if (!tap_ok(p != NULL, "ALLOC 8 MiB"))
 		goto out;
@@ -263,7 +264,8 @@ static void test_prezero_off(int fd)
 	       n, (unsigned long long)((s0.sync_zeroed_bytes - s1.sync_zeroed_bytes) / MIB));
 	free_all(fd, parts, maps, n);
 out:
-	tap_ok(co_set_param("prezero", 1) == 0 && wait_clean(fd, node0, &s0, &ms),
+	n = co_set_param("prezero", 1) == 0 && wait_clean(fd, node0, &s0, &ms);
+	tap_ok(n,
 	       "prezero=1: node %u clean again after %llu ms", node0,
 	       (unsigned long long)ms);
 }

@@ -26,6 +26,7 @@
 
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/stat.h>
 #include <linux/topology.h>
@@ -56,7 +57,12 @@ static const struct kernel_param_ops co_prezero_ops = {
 module_param_cb(prezero, &co_prezero_ops, &co_prezero, 0644);
 MODULE_PARM_DESC(prezero, "Zero freed memory in the background (default on)");
 
-/* One step on each piece of @cn with dirty free pages; false if none. */
+/*
+ * One step on the first piece of @cn with dirty free pages; false if none.
+ * The whole step runs in one RCU read-side section: a piece given back
+ * waits for it (synchronize_rcu() before free_contig_range(), co_elastic.c),
+ * so no zero is written to memory that left the region.
+ */
 static bool co_zero_step(struct co_node *cn)
 {
 	unsigned int order = ilog2(CO_ZERO_STEP >> PAGE_SHIFT);
@@ -65,6 +71,7 @@ static bool co_zero_step(struct co_node *cn)
 	bool did = false;
 	u64 t0;
 
+	rcu_read_lock();
 	co_for_each_piece(cn, p) {
 		if (co_buddy_zero_begin(&p->buddy, order, &pfn, &nr))
 			continue;
@@ -74,8 +81,9 @@ static bool co_zero_step(struct co_node *cn)
 		atomic64_add(ktime_get_ns() - t0, &cn->prezero_ns);
 		atomic64_add((u64)nr << PAGE_SHIFT, &cn->prezeroed);
 		did = true;
-		cond_resched();
+		break;
 	}
+	rcu_read_unlock();
 	return did;
 }
 
@@ -89,6 +97,7 @@ static int co_zero_thread(void *data)
 			/* Someone else wants this CPU: let them have it. */
 			if (!single_task_running())
 				schedule_timeout_idle(1);
+			cond_resched();
 			continue;
 		}
 		set_current_state(TASK_IDLE);

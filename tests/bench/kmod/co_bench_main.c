@@ -427,9 +427,9 @@ static bool in_cma(const void *va, size_t size)
 }
 
 /*
- * Before each carveout_kbuf_alloc: wait (up to 60 s) until node 0 has
- * @size bytes of clean memory, i.e. the background zeroing of the last
- * repetition's buffer is done.  Returns whether it has.
+ * Before each carveout_kbuf_alloc: wait (up to 60 s) until all free memory
+ * of node 0 is clean, i.e. the background zeroing of the last repetition's
+ * buffer is done, and at least @size bytes are.  Returns whether it is.
  */
 static bool wait_clean(size_t size)
 {
@@ -440,7 +440,8 @@ static bool wait_clean(size_t size)
 	for (i = 0; st && i < 3000; i++) {
 		if (carveout_node_stats(0, st))
 			break;
-		ok = st->clean_bytes >= size;
+		ok = st->clean_bytes >= size &&
+		     st->clean_bytes == st->free_bytes;
 		if (ok)
 			break;
 		msleep(20);

@@ -23,9 +23,9 @@
  *    allocation, outside the arena) without trusting the caller.
  *
  * Size: per order o about nr_pages / 2^o bits (+1/63 for the upper levels),
- * so all orders together take ~2 bits per page, plus 2 bits per page for the
- * in-use and head bitmaps: ~4.1 bits per page = 0.0125% of the arena with
- * 4 KiB pages (1 GiB arena: ~130 KiB), far below the 0.2% budget.  A linked
+ * so all orders together take ~2 bits per page, plus 3 bits per page for the
+ * in-use, head and clean bitmaps: ~5.1 bits per page = 0.0155% of the arena
+ * with 4 KiB pages (1 GiB arena: ~163 KiB), far below the 0.2% budget.  A linked
  * free list would need a node per free block outside the memory, i.e. a
  * per-page array of at least 8 bytes (0.2%), and gives no cheap
  * "lowest address first" order.

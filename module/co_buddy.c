@@ -21,6 +21,8 @@
  *  - an in-use bitmap and an allocation-head bitmap, one bit per page, used
  *    to validate frees (never allocated, double, wrong size, middle of an
  *    allocation, outside the arena) without trusting the caller.
+ *  - a clean bitmap, one bit per page: free pages known to hold only zeros
+ *    (co_buddy_clean.c).
  *
  * Size: per order o about nr_pages / 2^o bits (+1/63 for the upper levels),
  * so all orders together take ~2 bits per page, plus 3 bits per page for the

@@ -324,6 +324,9 @@ struct co_dma_map {
  * @sgt: the buffer as a table of contiguous chunks
  * @mapped: @sgt is DMA-mapped for @dev
  * @dir: direction of that mapping
+ * @cur: the DMA segment where the last ranged sync stopped
+ * @cur_i: its index in @sgt
+ * @cur_start: its first byte in the dma-buf
  */
 struct co_dmabuf_att {
 	struct list_head link;
@@ -331,6 +334,9 @@ struct co_dmabuf_att {
 	struct sg_table sgt;
 	bool mapped;
 	enum dma_data_direction dir;
+	struct scatterlist *cur;
+	unsigned int cur_i;
+	u64 cur_start;
 };
 
 /**
@@ -631,6 +637,8 @@ int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma);
 
 /* co_dmabuf.c: the dma-buf exporter */
 struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
+unsigned int co_dmabuf_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
+			    u64 len);
 
 /**
  * struct co_ucmd - one ioctl call

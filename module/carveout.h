@@ -139,6 +139,8 @@ struct vm_fault;
  *	rcu_read_lock(), written under co_node.grow_lock
  * @free_since: jiffies when the shrink worker first saw the piece wholly
  *	free (0: not free); under co_node.grow_lock
+ * @users: allocations running on the piece outside a read-side section
+ *	(they may sleep): a piece with users is not given back
  *
  * A piece lives in a slot of co_node.pieces; the slot array never moves,
  * so a pointer to a piece (co_buffer.piece) stays valid.  A slot is empty
@@ -153,6 +155,7 @@ struct co_piece {
 	bool elastic;
 	int state;
 	unsigned long free_since;
+	atomic_t users;
 };
 
 /**
@@ -225,6 +228,13 @@ struct co_memtype_pool {
  * @alloc_count: successful allocations
  * @free_count: buffers freed
  * @fail_count: allocations this node could not serve
+ * @prezeroed: bytes zeroed in the background (co_zero.c)
+ * @prezero_ns: time spent writing them
+ * @sync_zeroed: bytes zeroed at allocation time (co_buffer.c)
+ * @zero_task: the node's zeroing thread (constant while loaded)
+ * @zero_kick: set when a step's worth of memory was freed, cleared by the
+ *	thread
+ * @zero_pending: bytes freed since the thread last looked, below a step
  * @dir: debugfs directory
  * @mt_lock: protects @mt_pool
  * @mt_pool: per memory type (enum co_memtype), freed blocks kept in that
@@ -268,6 +278,12 @@ struct co_node {
 	atomic64_t alloc_count;
 	atomic64_t free_count;
 	atomic64_t fail_count;
+	atomic64_t prezeroed;
+	atomic64_t prezero_ns;
+	atomic64_t sync_zeroed;
+	struct task_struct *zero_task;
+	atomic_t zero_kick;
+	atomic64_t zero_pending;
 	struct dentry *dir;
 	struct mutex mt_lock;	/* mt_pool */
 	struct co_memtype_pool mt_pool[CO_MEMTYPE_NR];
@@ -412,6 +428,9 @@ struct co_dma_map {
  * @sgt: the buffer as a table of contiguous chunks
  * @mapped: @sgt is DMA-mapped for @dev
  * @dir: direction of that mapping
+ * @cur: the DMA segment where the last ranged sync stopped
+ * @cur_i: its index in @sgt
+ * @cur_start: its first byte in the dma-buf
  */
 struct co_dmabuf_att {
 	struct list_head link;
@@ -419,6 +438,9 @@ struct co_dmabuf_att {
 	struct sg_table sgt;
 	bool mapped;
 	enum dma_data_direction dir;
+	struct scatterlist *cur;
+	unsigned int cur_i;
+	u64 cur_start;
 };
 
 /**
@@ -448,6 +470,8 @@ struct co_dmabuf_att {
  *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
  *	@held_link until nobody references it (co_buffer.c)
  * @held_link: entry in co_held_list (protected by co_held_lock)
+ * @clean: the memory was known to hold zeros when it was taken
+ *	(co_buddy_alloc_clean()): co_buffer_alloc() does not zero it again
  * @converted: the linear mapping of the memory has the buffer's memory
  *	type (a pooled block, or co_memtype_set() converted it), so the
  *	memory goes back through co_memtype_release()
@@ -475,6 +499,7 @@ struct co_buffer {
 	u32 id;
 	bool held;
 	struct list_head held_link;
+	bool clean;
 	bool converted;
 };
 
@@ -603,6 +628,7 @@ static inline struct co_piece *co_piece_next(struct co_node *cn,
  * struct co_node_stats - a snapshot of one node's region
  * @region_bytes: bytes reserved
  * @free_bytes: bytes not handed out
+ * @clean_bytes: free bytes known to hold only zeros
  * @largest_free: bytes in the largest free block
  * @largest_piece: bytes in the largest piece
  * @nr_orders: orders with an entry in @free_blocks
@@ -611,6 +637,7 @@ static inline struct co_piece *co_piece_next(struct co_node *cn,
 struct co_node_stats {
 	u64 region_bytes;
 	u64 free_bytes;
+	u64 clean_bytes;
 	u64 largest_free;
 	u64 largest_piece;
 	unsigned int nr_orders;
@@ -750,6 +777,15 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 void co_place_release(struct co_buffer *buf);
 void co_place_exit(void);
 
+/* co_ioctl.c: the ioctls; STATS's figures serve the in-kernel API too */
+struct carveout_stats;
+int co_stats_fill(struct carveout_stats *s, unsigned int nid);
+
+/* co_zero.c: background zeroing of freed memory */
+int co_zero_start(void);
+void co_zero_stop(void);
+void co_zero_kick(struct co_node *cn, u64 bytes);
+
 /* co_memtype.c: memory types and the pools of converted memory */
 void co_memtype_init(void);
 int co_memtype_take(struct co_node *cn, struct co_buffer *buf,
@@ -801,6 +837,8 @@ int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma);
 
 /* co_dmabuf.c: the dma-buf exporter */
 struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
+unsigned int co_dmabuf_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
+			    u64 len);
 
 /**
  * struct co_ucmd - one ioctl call

@@ -35,13 +35,15 @@
  *   1. the slot becomes CO_PIECE_RETIRING: new walks skip it;
  *   2. the arena is checked wholly free under its lock; if not, the piece
  *      goes back to LIVE;
- *   3. synchronize_rcu(): a walker that saw it LIVE before 1 has finished.
- *      Such a walker may have allocated from it after 2; it re-reads the
- *      state after its allocation (co_place.c) and, seeing RETIRING, frees
- *      the block again before it leaves its read-side section.  (Either
- *      the check in 2 takes the arena lock after the walker's allocation
- *      and sees it, or before, and then the walker's lock acquisition
- *      orders its re-read after the RETIRING store.);
+ *   3. synchronize_rcu(): a walker that saw it LIVE before 1 has left its
+ *      read-side section.  An allocation (it may sleep: it may wait for a
+ *      zeroing step, co_zero.c) runs outside the section but counts itself
+ *      in the piece's users first, inside it; so after the grace period
+ *      every allocation that saw the piece LIVE is counted, and new ones
+ *      skip it.  A piece with users is kept.  (An allocation also re-reads
+ *      the state after it allocated and gives the block back if the piece
+ *      started retiring.)  The zeroing thread writes to free pages of a
+ *      piece inside a read-side section, so it is done with the piece too;
  *   4. the arena is checked again, with every page's reference count
  *      (co_piece_busy()); only then free_contig_range().
  *
@@ -364,6 +366,13 @@ bool co_elastic_retire(struct co_piece *p)
 	if (!co_piece_idle(p))
 		goto keep;
 	synchronize_rcu();
+	/*
+	 * An allocation that saw the piece live holds a user until it is
+	 * done (it may sleep, outside its read-side section); the acquire
+	 * pairs with its release, so what it did to the arena is seen.
+	 */
+	if (atomic_read_acquire(&p->users))
+		goto keep;
 	if (co_piece_busy(p, &allocated, &referenced)) {
 		pr_warn_once("node %d: keeping piece at pfn %#lx: %lu pages allocated, %lu referenced\n",
 			     cn->nid, p->start_pfn, allocated, referenced);

@@ -129,12 +129,30 @@ bool co_use_slab(const struct co_alloc_req *req)
 	       (!req->align || req->align <= CO_SLAB_ALIGN);
 }
 
+/* @buf got @nr pages at @pfn of @p; the reserve may say no. */
+static int co_node_took(struct co_file *f, struct co_node *cn,
+			struct co_buffer *buf, struct co_piece *p,
+			unsigned long pfn, unsigned long nr)
+{
+	/* The node's reserve is not for everyone (co_owner.c). */
+	if (!co_reserve_ok(f, cn, 0)) {
+		WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+		co_elastic_freed(p);
+		return -ENOMEM;
+	}
+	buf->piece = p;
+	buf->phys = PFN_PHYS(pfn);
+	buf->granted = (u64)nr << PAGE_SHIFT;
+	return 0;
+}
+
 /* Take the memory for @buf on @cn; fills phys, granted, piece or slab. */
 static int co_node_take(struct co_file *f, struct co_node *cn,
 			struct co_buffer *buf, const struct co_alloc_req *req,
 			unsigned long limit_pfn)
 {
 	unsigned long pfn, nr, align;
+	bool got;
 	struct co_slab_set *s;
 	struct co_piece *p;
 	u64 addr;
@@ -158,27 +176,27 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 	align = req->align > PAGE_SIZE ? req->align >> PAGE_SHIFT : 0;
 	rcu_read_lock();
 	co_for_each_piece(cn, p) {
-		if (co_buddy_alloc(&p->buddy, nr, align, limit_pfn, &pfn))
-			continue;
 		/*
-		 * Started retiring: give the block back.  Ordered after the
-		 * allocation by the arena lock (co_elastic.c).
+		 * The allocation may sleep (a zeroing step it waits for), so it
+		 * runs outside the read-side section, holding the piece's users
+		 * count instead: a piece with users is not given back
+		 * (co_elastic.c).
 		 */
-		if (READ_ONCE(p->state) != CO_PIECE_LIVE) {
-			WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
-			continue;
-		}
+		atomic_inc(&p->users);
 		rcu_read_unlock();
-		/* The node's reserve is not for everyone (co_owner.c). */
-		if (!co_reserve_ok(f, cn, 0)) {
+		got = !co_buddy_alloc_clean(&p->buddy, nr, align, limit_pfn,
+					    &pfn, &buf->clean);
+		/* Started retiring meanwhile: give the block back. */
+		if (got && READ_ONCE(p->state) != CO_PIECE_LIVE) {
 			WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
-			co_elastic_freed(p);
-			return -ENOMEM;
+			got = false;
 		}
-		buf->piece = p;
-		buf->phys = PFN_PHYS(pfn);
-		buf->granted = (u64)nr << PAGE_SHIFT;
-		return 0;
+		/* Orders the arena's state before the count (co_elastic.c). */
+		smp_mb__before_atomic();
+		atomic_dec(&p->users);
+		if (got)
+			return co_node_took(f, cn, buf, p, pfn, nr);
+		rcu_read_lock();
 	}
 	rcu_read_unlock();
 	return -ENOMEM;

@@ -256,6 +256,7 @@ int co_piece_add(struct co_node *cn, unsigned long pfn, unsigned long nr,
 	p->reserved_mem = false;
 	p->elastic = elastic;
 	p->free_since = 0;
+	atomic_set(&p->users, 0);
 	WRITE_ONCE(cn->bytes, cn->bytes + ((u64)nr << PAGE_SHIFT));
 	if (elastic)
 		atomic_inc(&cn->nr_elastic);
@@ -722,6 +723,7 @@ static void co_node_add_piece(struct co_piece *p, unsigned int index,
 	unsigned int o, orders = min(st->max_order + 1, CO_STATS_ORDERS);
 
 	ns->free_bytes += (u64)st->free_pages << PAGE_SHIFT;
+	ns->clean_bytes += (u64)st->clean_pages << PAGE_SHIFT;
 	ns->largest_free = max_t(u64, ns->largest_free,
 				 (u64)st->largest_free_pages << PAGE_SHIFT);
 	ns->largest_piece = max_t(u64, ns->largest_piece,

@@ -49,7 +49,8 @@
 #define CARVEOUT_CAP_FREEMAP	0x80ULL	/* FREEMAP and SLABINFO */
 #define CARVEOUT_CAP_LIMITS	0x100ULL	/* INFO: reserve, caps, caller's limits */
 #define CARVEOUT_CAP_DMA_HEAP	0x200ULL	/* heaps in /dev/dma_heap */
-#define CARVEOUT_CAP_ELASTIC	0x400ULL	/* RESIZE; growth in INFO, STATS */
+#define CARVEOUT_CAP_PREZERO	0x400ULL	/* background zeroing, STATS clean_bytes */
+#define CARVEOUT_CAP_ELASTIC	0x800ULL	/* RESIZE; growth in INFO, STATS */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO
@@ -302,7 +303,13 @@ struct carveout_map {
  * @direction: in, CARVEOUT_DMA_*
  * @offset: in, first byte of the range
  * @length: in, bytes in the range (0: to the end of the buffer)
- * @dma_addr: in, the mapping to sync (0: every mapping of the buffer)
+ * @dma_addr: in, the mapping to sync (0: every mapping of the buffer:
+ *	those made through MAP in @direction, and the mappings of its
+ *	dma-buf's attachments, each in the direction its importer mapped
+ *	it with, over the same range)
+ *
+ * DMA_BUF_IOCTL_SYNC on the dma-buf syncs the importers' mappings whole;
+ * SYNC syncs only the range.  ENOENT: no such mapping (none at all).
  */
 struct carveout_sync {
 	__u32 size;
@@ -356,6 +363,13 @@ struct carveout_export {
  * @local_node: out, served here for a task running on this node
  * @other_node: out, served here for a task running on another node
  * @free_blocks: out, free blocks per order (index = order)
+ * @clean_bytes: out, free bytes known to hold only zeros (zeroed in the
+ *	background since their last owner freed them); allocations take
+ *	these first and do not zero them again
+ * @prezeroed_bytes: out, bytes zeroed in the background since load
+ * @prezero_ns: out, nanoseconds the background zeroing spent writing them
+ * @sync_zeroed_bytes: out, bytes zeroed at allocation time since load (no
+ *	clean memory fitted)
  * @floor_bytes: out, bytes of the region never given back
  * @ceiling_bytes: out, bytes the region may grow to
  * @low_wmark: out, free bytes under which it grows in the background
@@ -372,7 +386,8 @@ struct carveout_export {
  * @reserved: 0
  * @last_fail_bytes: out, bytes that attempt wanted
  *
- * @floor_bytes and after: CARVEOUT_CAP_ELASTIC.
+ * @clean_bytes to @sync_zeroed_bytes: CARVEOUT_CAP_PREZERO; @floor_bytes and
+ * after: CARVEOUT_CAP_ELASTIC.
  */
 struct carveout_stats {
 	__u32 size;
@@ -394,6 +409,10 @@ struct carveout_stats {
 	__u64 local_node;
 	__u64 other_node;
 	__u64 free_blocks[40];
+	__u64 clean_bytes;
+	__u64 prezeroed_bytes;
+	__u64 prezero_ns;
+	__u64 sync_zeroed_bytes;
 	__u64 floor_bytes;
 	__u64 ceiling_bytes;
 	__u64 low_wmark;

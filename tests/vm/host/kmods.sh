@@ -4,8 +4,10 @@
 # The kernel modules of a stock kernel the tests need in the VM: the
 # virtio-blk driver for the scratch disk run-vm.sh attaches (O_DIRECT
 # tests), with the virtio PCI transport where Debian builds that as modules
-# too (6.1), and vgem, the DRM driver the kernel's dmabuf-heaps selftest
-# imports buffers into; each with the modules it depends on.  The kernel is the one carveout.ko in KO_DIR was built for (its
+# too (6.1), vgem, the DRM driver the kernel's dmabuf-heaps selftest
+# imports buffers into, and the other consumers test_consumers drives
+# (vfio-pci with the type1 IOMMU backend, the vivid V4L2 test driver);
+# each with the modules it depends on.  The kernel is the one carveout.ko in KO_DIR was built for (its
 # vermagic), looked up among the stock entries of tests/vm/kernels.matrix;
 # the modules come from that entry's image package, or from
 # linux-modules-RELEASE when the image package holds none (7.x), fetched
@@ -25,7 +27,9 @@ dst=$2
 wanted="drivers/virtio/virtio drivers/virtio/virtio_ring
 	drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci_legacy_dev
 	drivers/virtio/virtio_pci drivers/block/virtio_blk
-	drivers/gpu/drm/vgem/vgem"
+	drivers/gpu/drm/vgem/vgem
+	drivers/vfio/vfio drivers/vfio/vfio_iommu_type1
+	drivers/vfio/pci/vfio-pci drivers/media/test-drivers/vivid/vivid"
 
 rel=$(modinfo -F vermagic "$ko_dir/carveout.ko" | awk '{ print $1 }')
 read -r ver pkg < <(awk -v r="$rel" '!/^#/ && $2 == "stock" && $3 == r {

@@ -8,6 +8,7 @@ import gc
 import json
 import mmap
 import os
+import stat
 import struct
 import subprocess
 import sys
@@ -408,3 +409,33 @@ class TestLifetime(unittest.TestCase):
         del a
         gc.collect()
         self.assertEqual(used(0), before)
+
+
+class TestUnprivileged(unittest.TestCase):
+    NODE = "/tmp/carveout-nobody"
+
+    def test_physical_address_is_none_without_cap_sys_admin(self):
+        st = os.stat("/dev/carveout")
+        if os.path.exists(self.NODE):
+            os.unlink(self.NODE)
+        os.mknod(self.NODE, 0o600 | stat.S_IFCHR, st.st_rdev)
+        os.chown(self.NODE, 65534, 65534)
+        try:
+            rc, out = run_child("""
+                import os, numpy as np, carveout
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                ctx = carveout.open("%s")
+                assert not ctx.limits()["privileged"]
+                a = ctx.allocate(1 << 16, np.uint8)
+                assert a.physical_address is None, a.physical_address
+                assert a[4096:].physical_address is None
+                a[:] = 1
+                assert int(a.sum()) == 1 << 16
+                print("hidden")
+            """ % self.NODE)
+        finally:
+            os.unlink(self.NODE)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("hidden", out)

@@ -28,7 +28,8 @@ class TapResult(unittest.TestResult):
     def _line(self, ok, test, extra=""):
         self.n += 1
         print("%s %d - %s%s" % ("ok" if ok else "not ok", self.n,
-                                self._name(test), extra), flush=True)
+                                self._name(test), extra))
+        print("# %.1f s" % (time.monotonic() - self.t0), flush=True)
 
     def startTest(self, test):
         super().startTest(test)
@@ -86,8 +87,10 @@ def main(argv):
     print("TAP version 13")
     print("1..%d" % suite.countTestCases(), flush=True)
     result = TapResult()
+    t0 = time.monotonic()
     suite.run(result)
     c = result.counts
+    print("# all tests: %.1f s" % (time.monotonic() - t0))
     print("# Totals: pass:%d fail:%d skip:%d" % (c["pass"], c["fail"],
                                                   c["skip"]))
     return 1 if c["fail"] else 0

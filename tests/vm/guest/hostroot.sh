@@ -61,6 +61,7 @@ fi
 # pip with no network (the VM has none): the package's own build backend
 # needs nothing beyond make and cc, which the host has.
 rm -rf $PY /tmp/carveout-pip.log
+t0=$(cut -d. -f1 /proc/uptime)
 chroot $H /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
 	PYTHONDONTWRITEBYTECODE=1 LANG=C.UTF-8 \
 	python3 -m pip install --no-index --no-deps --no-cache-dir \
@@ -71,3 +72,4 @@ chroot $H /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
 	fail "pip install of the carveout package failed"
 }
 touch $PY/.ready
+echo "hostroot: package installed in $(($(cut -d. -f1 /proc/uptime) - t0)) s"

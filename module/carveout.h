@@ -161,6 +161,11 @@ struct co_memtype_pool {
  * @alloc_count: successful allocations
  * @free_count: buffers freed
  * @fail_count: allocations this node could not serve
+ * @prezeroed: bytes zeroed in the background (co_zero.c)
+ * @prezero_ns: time spent writing them
+ * @sync_zeroed: bytes zeroed at allocation time (co_buffer.c)
+ * @zero_task: the node's zeroing thread (constant while loaded)
+ * @zero_kick: set when memory was freed, cleared by the thread
  * @dir: debugfs directory
  * @mt_lock: protects @mt_pool
  * @mt_pool: per memory type (enum co_memtype), freed blocks kept in that
@@ -184,6 +189,11 @@ struct co_node {
 	atomic64_t alloc_count;
 	atomic64_t free_count;
 	atomic64_t fail_count;
+	atomic64_t prezeroed;
+	atomic64_t prezero_ns;
+	atomic64_t sync_zeroed;
+	struct task_struct *zero_task;
+	atomic_t zero_kick;
 	struct dentry *dir;
 	struct mutex mt_lock;	/* mt_pool */
 	struct co_memtype_pool mt_pool[CO_MEMTYPE_NR];
@@ -347,6 +357,8 @@ struct co_dmabuf_att {
  *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
  *	@held_link until nobody references it (co_buffer.c)
  * @held_link: entry in co_held_list (protected by co_held_lock)
+ * @clean: the memory was known to hold zeros when it was taken
+ *	(co_buddy_alloc_clean()): co_buffer_alloc() does not zero it again
  * @converted: the linear mapping of the memory has the buffer's memory
  *	type (a pooled block, or co_memtype_set() converted it), so the
  *	memory goes back through co_memtype_release()
@@ -374,6 +386,7 @@ struct co_buffer {
 	u32 id;
 	bool held;
 	struct list_head held_link;
+	bool clean;
 	bool converted;
 };
 
@@ -455,6 +468,7 @@ struct co_node *co_node_find(unsigned int nid);
  * struct co_node_stats - a snapshot of one node's region
  * @region_bytes: bytes reserved
  * @free_bytes: bytes not handed out
+ * @clean_bytes: free bytes known to hold only zeros
  * @largest_free: bytes in the largest free block
  * @largest_piece: bytes in the largest piece
  * @nr_orders: orders with an entry in @free_blocks
@@ -463,6 +477,7 @@ struct co_node *co_node_find(unsigned int nid);
 struct co_node_stats {
 	u64 region_bytes;
 	u64 free_bytes;
+	u64 clean_bytes;
 	u64 largest_free;
 	u64 largest_piece;
 	unsigned int nr_orders;
@@ -552,6 +567,15 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 	     const struct co_alloc_req *req, unsigned long limit_pfn);
 void co_place_release(struct co_buffer *buf);
 void co_place_exit(void);
+
+/* co_ioctl.c: the ioctls; STATS's figures serve the in-kernel API too */
+struct carveout_stats;
+int co_stats_fill(struct carveout_stats *s, unsigned int nid);
+
+/* co_zero.c: background zeroing of freed memory */
+int co_zero_start(void);
+void co_zero_stop(void);
+void co_zero_kick(struct co_node *cn);
 
 /* co_memtype.c: memory types and the pools of converted memory */
 void co_memtype_init(void);

@@ -21,16 +21,20 @@
  *  - an in-use bitmap and an allocation-head bitmap, one bit per page, used
  *    to validate frees (never allocated, double, wrong size, middle of an
  *    allocation, outside the arena) without trusting the caller.
+ *  - a clean bitmap, one bit per page: free pages known to hold only zeros
+ *    (co_buddy_clean.c).
  *
  * Size: per order o about nr_pages / 2^o bits (+1/63 for the upper levels),
- * so all orders together take ~2 bits per page, plus 2 bits per page for the
- * in-use and head bitmaps: ~4.1 bits per page = 0.0125% of the arena with
- * 4 KiB pages (1 GiB arena: ~130 KiB), far below the 0.2% budget.  A linked
+ * so all orders together take ~2 bits per page, plus 3 bits per page for the
+ * in-use, head and clean bitmaps: ~5.1 bits per page = 0.0155% of the arena
+ * with 4 KiB pages (1 GiB arena: ~163 KiB), far below the 0.2% budget.  A linked
  * free list would need a node per free block outside the memory, i.e. a
  * per-page array of at least 8 bytes (0.2%), and gives no cheap
  * "lowest address first" order.
  *
- * Policy: best fit by order, lowest address within the order.  Low-first
+ * Policy: best fit by order, lowest address within the order, except that
+ * a block known to hold zeros among the next few of the order is taken
+ * before a lower one that is not (co_buddy_clean.c).  Low-first
  * packing keeps the top of the arena in large blocks (fights fragmentation)
  * and makes the optional upper PFN limit trivial: if the lowest free block of
  * an order is above the limit, every block of that order is.
@@ -58,52 +62,6 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include "co_buddy_priv.h"
-
-/* ---------------------------------------------------------------------- */
-/* Free blocks                                                             */
-/* ---------------------------------------------------------------------- */
-
-/*
- * __co_buddy_free_block - put a block back and coalesce it upward.
- * The merged block is inside the arena because both halves are.
- */
-static void __co_buddy_free_block(struct co_buddy *b, unsigned long pfn,
-				  unsigned int order)
-{
-	struct co_buddy_area *a;
-
-	lockdep_assert_held(&b->lock);
-	while (order < b->max_order) {
-		unsigned long buddy = co_buddy_buddy_pfn(pfn, order);
-		unsigned long slot;
-
-		a = &b->area[order];
-		slot = co_buddy_slot(b, buddy, order);
-		if (!co_hbm_test(a, slot))
-			break;
-		co_hbm_clear(a, slot);
-		a->nr_free--;
-		pfn &= ~(1UL << order);
-		order++;
-	}
-	a = &b->area[order];
-	co_hbm_set(a, co_buddy_slot(b, pfn, order));
-	a->nr_free++;
-}
-
-/* __co_buddy_free_range - free [@start, @end) as maximal aligned blocks. */
-static void __co_buddy_free_range(struct co_buddy *b, unsigned long start,
-				  unsigned long end)
-{
-	lockdep_assert_held(&b->lock);
-	while (start < end) {
-		unsigned int order = co_buddy_piece_order(start, end,
-							  b->max_order);
-
-		__co_buddy_free_block(b, start, order);
-		start += 1UL << order;
-	}
-}
 
 /* ---------------------------------------------------------------------- */
 /* Setup                                                                   */
@@ -150,6 +108,8 @@ static void co_buddy_layout(struct co_buddy *b, unsigned long page_words)
 	b->inuse = w;
 	w += page_words;
 	b->head = w;
+	w += page_words;
+	b->clean = w;
 	w += page_words;
 	for (order = 0; order <= b->max_order; order++) {
 		struct co_buddy_area *a = &b->area[order];
@@ -199,7 +159,7 @@ int co_buddy_init(struct co_buddy *b, unsigned long start_pfn,
 		return -ENOMEM;
 
 	page_words = BITS_TO_LONGS(nr_pages);
-	words = 2 * page_words;
+	words = 3 * page_words;
 	for (order = 0; order <= b->max_order; order++) {
 		struct co_buddy_area *a = &b->area[order];
 
@@ -257,10 +217,54 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_destroy);
 /* Allocation                                                              */
 /* ---------------------------------------------------------------------- */
 
+/* Free blocks of one order looked at for a clean one before the lowest. */
+#define CO_BUDDY_CLEAN_PROBE	8
+
+/* Whether the first @nr pages at @p are all known to hold zeros. */
+static bool __co_buddy_is_clean(struct co_buddy *b, unsigned long p,
+				unsigned long nr)
+{
+	unsigned long rel = p - b->start_pfn;
+
+	return find_next_zero_bit(b->clean, rel + nr, rel) >= rel + nr;
+}
+
 /*
- * __co_buddy_take - lowest free block of the smallest order >= @order whose
- * first @nr_pages pages end at or below @limit.  Removes it and returns its
- * order, or -1.
+ * __co_buddy_pick - slot of the block of order @order to hand out for
+ * @nr_pages ending at or below @limit: the lowest one, unless one of the
+ * next CO_BUDDY_CLEAN_PROBE free blocks of the order is clean and it is
+ * not (zeroing is then skipped).  @a->nbits if none fits.
+ */
+static unsigned long __co_buddy_pick(struct co_buddy *b, unsigned int order,
+				     unsigned long nr_pages,
+				     unsigned long limit)
+{
+	struct co_buddy_area *a = &b->area[order];
+	unsigned long first = co_hbm_first(a), slot = first, p;
+	unsigned int probe;
+
+	p = (a->base + first) << order;
+	if (p + nr_pages > limit)
+		return a->nbits;
+	if (b->clean_pages < nr_pages || __co_buddy_is_clean(b, p, nr_pages))
+		return first;
+	for (probe = 0; probe < CO_BUDDY_CLEAN_PROBE; probe++) {
+		slot = find_next_bit(a->map[0], a->nbits, slot + 1);
+		if (slot >= a->nbits)
+			break;
+		p = (a->base + slot) << order;
+		if (p + nr_pages > limit)
+			break;
+		if (__co_buddy_is_clean(b, p, nr_pages))
+			return slot;
+	}
+	return first;
+}
+
+/*
+ * __co_buddy_take - a free block of the smallest order >= @order whose
+ * first @nr_pages pages end at or below @limit (see __co_buddy_pick()).
+ * Removes it and returns its order, or -1.
  */
 static int __co_buddy_take(struct co_buddy *b, unsigned int order,
 			   unsigned long nr_pages, unsigned long limit,
@@ -269,17 +273,16 @@ static int __co_buddy_take(struct co_buddy *b, unsigned int order,
 	lockdep_assert_held(&b->lock);
 	for (; order <= b->max_order; order++) {
 		struct co_buddy_area *a = &b->area[order];
-		unsigned long slot, p;
+		unsigned long slot;
 
 		if (!a->nr_free)
 			continue;
-		slot = co_hbm_first(a);
-		p = (a->base + slot) << order;
-		if (p + nr_pages > limit)
+		slot = __co_buddy_pick(b, order, nr_pages, limit);
+		if (slot >= a->nbits)
 			continue;
 		co_hbm_clear(a, slot);
 		a->nr_free--;
-		*pfn = p;
+		*pfn = (a->base + slot) << order;
 		return order;
 	}
 	return -1;
@@ -287,9 +290,11 @@ static int __co_buddy_take(struct co_buddy *b, unsigned int order,
 
 static int co_buddy_do_alloc(struct co_buddy *b, unsigned long nr_pages,
 			     unsigned long align_pages, unsigned long limit_pfn,
-			     u64 bytes, unsigned long *pfn)
+			     u64 bytes, unsigned long *pfn, bool *clean)
 {
-	unsigned long limit = b->end_pfn;
+	unsigned long nr_clean;
+	unsigned long limit = b->end_pfn, seq = 0;
+	bool wait = false;
 	unsigned int order;
 	unsigned long p;
 	int got;
@@ -313,6 +318,12 @@ static int co_buddy_do_alloc(struct co_buddy *b, unsigned long nr_pages,
 
 	bitmap_set(b->inuse, p - b->start_pfn, nr_pages);
 	__set_bit(p - b->start_pfn, b->head);
+	nr_clean = __co_buddy_clean_take(b, p - b->start_pfn, nr_pages);
+	if (b->zero_pages && p < b->zero_pfn + b->zero_pages &&
+	    b->zero_pfn < p + nr_pages) {
+		wait = true;
+		seq = b->zero_seq;
+	}
 	b->free_pages -= 1UL << got;
 	__co_buddy_free_range(b, p + nr_pages, p + (1UL << got));
 	b->free_pages += (1UL << got) - nr_pages;
@@ -320,7 +331,12 @@ static int co_buddy_do_alloc(struct co_buddy *b, unsigned long nr_pages,
 	b->requested_bytes += bytes;
 	b->nr_alloc_ok++;
 	spin_unlock(&b->lock);
+	/* Zeroing is writing to some of these pages: let it finish. */
+	if (wait)
+		wait_var_event(&b->zero_seq, READ_ONCE(b->zero_seq) != seq);
 	*pfn = p;
+	if (clean)
+		*clean = nr_clean == nr_pages;
 	return 0;
 
 fail:
@@ -339,10 +355,14 @@ fail:
  * @limit_pfn: 0, or the PFN the allocation must end at or below (exclusive)
  * @pfn: returns the first PFN
  *
- * Takes the lowest free block of the smallest sufficient order.
+ * Takes the lowest free block of the smallest sufficient order (or a clean
+ * one close to it, see __co_buddy_pick()).  The pages are no longer known
+ * to be clean afterwards, whichever way they are allocated.
  *
- * Context: Process context, does not sleep (the arena lock is a plain
- * spin_lock(), so not from IRQ or softirq context).
+ * Context: Process context (the arena lock is a plain spin_lock(), so not
+ * from IRQ or softirq context).  Sleeps only when the pages it takes are
+ * being zeroed in the background at that moment, until that step ends
+ * (co_buddy_zero_begin(): at most 2^max_order pages of memset).
  * Return: 0, -EINVAL for a zero count or a bad alignment, -ENOMEM if no
  * block fits.
  */
@@ -353,9 +373,37 @@ int co_buddy_alloc(struct co_buddy *b, unsigned long nr_pages,
 	if (nr_pages > CO_BUDDY_MAX_PFN)
 		return -ENOMEM;
 	return co_buddy_do_alloc(b, nr_pages, align_pages, limit_pfn,
-				 (u64)nr_pages << PAGE_SHIFT, pfn);
+				 (u64)nr_pages << PAGE_SHIFT, pfn, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buddy_alloc);
+
+/**
+ * co_buddy_alloc_clean() - allocate pages and say whether they hold zeros
+ * @b: arena
+ * @nr_pages: as for co_buddy_alloc()
+ * @align_pages: as for co_buddy_alloc()
+ * @limit_pfn: as for co_buddy_alloc()
+ * @pfn: returns the first PFN
+ * @clean: returns true if every page was known to hold only zeros
+ *	(co_buddy_zero_end()), so the caller need not zero them
+ *
+ * Among the lowest free blocks of the order it takes, a clean one is
+ * preferred (__co_buddy_pick()).
+ *
+ * Context: as co_buddy_alloc().
+ * Return: as co_buddy_alloc().
+ */
+int co_buddy_alloc_clean(struct co_buddy *b, unsigned long nr_pages,
+			 unsigned long align_pages, unsigned long limit_pfn,
+			 unsigned long *pfn, bool *clean)
+{
+	*clean = false;
+	if (nr_pages > CO_BUDDY_MAX_PFN)
+		return -ENOMEM;
+	return co_buddy_do_alloc(b, nr_pages, align_pages, limit_pfn,
+				 (u64)nr_pages << PAGE_SHIFT, pfn, clean);
+}
+EXPORT_SYMBOL_IF_KUNIT(co_buddy_alloc_clean);
 
 /**
  * co_buddy_alloc_bytes() - allocate pages for a byte count
@@ -369,7 +417,7 @@ EXPORT_SYMBOL_IF_KUNIT(co_buddy_alloc);
  * statistics show the internal fragmentation.  Free with
  * co_buddy_free_bytes() and the same @bytes.
  *
- * Context: Process context, does not sleep.
+ * Context: as co_buddy_alloc().
  * Return: as co_buddy_alloc().
  */
 int co_buddy_alloc_bytes(struct co_buddy *b, u64 bytes,
@@ -379,7 +427,7 @@ int co_buddy_alloc_bytes(struct co_buddy *b, u64 bytes,
 	if (bytes > (CO_BUDDY_MAX_PFN << PAGE_SHIFT))
 		return -ENOMEM;
 	return co_buddy_do_alloc(b, DIV_ROUND_UP_ULL(bytes, PAGE_SIZE),
-				 align_pages, limit_pfn, bytes, pfn);
+				 align_pages, limit_pfn, bytes, pfn, NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buddy_alloc_bytes);
 

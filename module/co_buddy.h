@@ -4,7 +4,8 @@
  *
  * The arena is "nr_pages pages starting at start_pfn"; the allocator never
  * touches the pages themselves, all metadata lives in kvcalloc()ed bitmaps.
- * The design note is in co_buddy.c (setup, alloc, free); co_buddy_stats.c
+ * The design note is in co_buddy.c (setup, alloc, free); co_buddy_clean.c
+ * keeps track of free pages known to hold zeros; co_buddy_stats.c
  * holds the queries, statistics and free-block walks, co_buddy_check.c the
  * consistency checker.  The arena lock is documented with struct co_buddy
  * below.
@@ -72,6 +73,16 @@ struct co_buddy_area {
  * @area: per-order free bitmaps, @max_order + 1 entries.
  * @inuse: one bit per page, set while the page is allocated.
  * @head: one bit per page, set on the first page of each allocation.
+ * @clean: one bit per page, set while the page is free and known to hold
+ *	only zeros: set by co_buddy_zero_end(), cleared when the page is
+ *	handed out by any allocation.  Never set on an in-use page.
+ * @clean_pages: set bits in @clean.
+ * @zero_pfn: first page of the free range being zeroed
+ *	(co_buddy_zero_begin()), valid while @zero_pages is not 0.
+ * @zero_pages: pages of that range, 0 when none is being zeroed.
+ * @zero_seq: count of co_buddy_zero_end() calls; an allocation that took
+ *	pages of the range being zeroed waits for it to change.
+ * @zero_cursor: where co_buddy_zero_begin() looks next (arena relative).
  * @free_pages: pages in free blocks.
  * @nr_allocs: live allocations (set bits in @head).
  * @requested_bytes: bytes callers asked for, summed over live allocations.
@@ -91,6 +102,12 @@ struct co_buddy {
 	struct co_buddy_area *area;
 	unsigned long *inuse;
 	unsigned long *head;
+	unsigned long *clean;
+	unsigned long clean_pages;
+	unsigned long zero_pfn;
+	unsigned long zero_pages;
+	unsigned long zero_seq;
+	unsigned long zero_cursor;
 	unsigned long free_pages;
 	unsigned long nr_allocs;
 	u64 requested_bytes;
@@ -108,6 +125,7 @@ struct co_buddy {
  * @nr_pages: pages in the arena.
  * @max_order: largest order the arena can hold.
  * @free_pages: free pages.
+ * @clean_pages: free pages known to hold only zeros.
  * @largest_free_order: order of the largest free block, -1 if none.
  * @largest_free_pages: pages in the largest free block, 0 if none.
  * @nr_free: free blocks per order (like /proc/buddyinfo).
@@ -129,6 +147,7 @@ struct co_buddy_stats {
 	unsigned long nr_pages;
 	unsigned int max_order;
 	unsigned long free_pages;
+	unsigned long clean_pages;
 	int largest_free_order;
 	unsigned long largest_free_pages;
 	unsigned long nr_free[CO_BUDDY_NR_ORDERS];
@@ -157,8 +176,16 @@ void co_buddy_destroy(struct co_buddy *b);
 int co_buddy_alloc(struct co_buddy *b, unsigned long nr_pages,
 		   unsigned long align_pages, unsigned long limit_pfn,
 		   unsigned long *pfn);
+int co_buddy_alloc_clean(struct co_buddy *b, unsigned long nr_pages,
+			 unsigned long align_pages, unsigned long limit_pfn,
+			 unsigned long *pfn, bool *clean);
 int co_buddy_free(struct co_buddy *b, unsigned long pfn,
 		  unsigned long nr_pages);
+int co_buddy_zero_begin(struct co_buddy *b, unsigned int max_order,
+			unsigned long *pfn, unsigned long *nr_pages);
+void co_buddy_zero_end(struct co_buddy *b);
+unsigned long co_buddy_clean_pages(struct co_buddy *b);
+unsigned long co_buddy_dirty_pages(struct co_buddy *b);
 int co_buddy_alloc_bytes(struct co_buddy *b, u64 bytes,
 			 unsigned long align_pages, unsigned long limit_pfn,
 			 unsigned long *pfn);
@@ -178,5 +205,6 @@ int co_buddy_walk_free_from(struct co_buddy *b, unsigned long from,
 /* KUnit suite in tests/kunit/, registered by tests/kunit/main_kunit.c */
 struct kunit_suite;
 extern struct kunit_suite carveout_buddy_suite;
+extern struct kunit_suite carveout_buddy_clean_suite;
 
 #endif /* _CARVEOUT_CO_BUDDY_H */

@@ -7,7 +7,8 @@
  * match the per-order counts; the in-use and head bitmaps agree with the
  * counters; an address-order walk finds every page either in an in-use run
  * that starts with a head or in exactly one free block, with no block left
- * uncoalesced; the byte accounting is within a page per allocation.  It is
+ * uncoalesced; the byte accounting is within a page per allocation; clean
+ * bits are on free pages only and agree with their count.  It is
  * a debugging aid for the tests, the fuzzer and debugfs: O(arena /
  * BITS_PER_LONG + free blocks * orders), and it changes nothing.
  */
@@ -90,6 +91,28 @@ static int __co_buddy_check_pages(struct co_buddy *b, unsigned long *used)
 		return co_buddy_bad(b, "%u heads but %lu allocations",
 				    bitmap_weight(b->head, b->nr_pages),
 				    b->nr_allocs);
+	return 0;
+}
+
+/* Clean bits: only on free pages, as many as counted (co_buddy_clean.c). */
+static int __co_buddy_check_clean(struct co_buddy *b)
+{
+	unsigned long w;
+
+	lockdep_assert_held(&b->lock);
+	for (w = 0; w < BITS_TO_LONGS(b->nr_pages); w++)
+		if (b->clean[w] & b->inuse[w])
+			return co_buddy_bad(b, "clean bit on an in-use page near rel %lu",
+					    w * BITS_PER_LONG);
+	if (bitmap_weight(b->clean, b->nr_pages) != b->clean_pages)
+		return co_buddy_bad(b, "%u clean bits but clean_pages %lu",
+				    bitmap_weight(b->clean, b->nr_pages),
+				    b->clean_pages);
+	if (b->zero_pages &&
+	    (b->zero_pfn < b->start_pfn || b->zero_pages > b->nr_pages ||
+	     b->zero_pfn - b->start_pfn > b->nr_pages - b->zero_pages))
+		return co_buddy_bad(b, "zeroing %#lx+%lu outside the arena",
+				    b->zero_pfn, b->zero_pages);
 	return 0;
 }
 
@@ -210,6 +233,8 @@ int co_buddy_check(struct co_buddy *b)
 		ret = __co_buddy_check_walk(b);
 	if (!ret)
 		ret = __co_buddy_check_bytes(b, used);
+	if (!ret)
+		ret = __co_buddy_check_clean(b);
 	spin_unlock(&b->lock);
 	return ret;
 }

@@ -156,4 +156,80 @@ static inline int __co_buddy_free_order_at(struct co_buddy *b,
 	return -1;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Free blocks (co_buddy.c and co_buddy_clean.c put blocks back)           */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * __co_buddy_free_block - put a block back and coalesce it upward.
+ * The merged block is inside the arena because both halves are.
+ */
+static inline void __co_buddy_free_block(struct co_buddy *b,
+					 unsigned long pfn, unsigned int order)
+{
+	struct co_buddy_area *a;
+
+	lockdep_assert_held(&b->lock);
+	while (order < b->max_order) {
+		unsigned long buddy = co_buddy_buddy_pfn(pfn, order);
+		unsigned long slot;
+
+		a = &b->area[order];
+		slot = co_buddy_slot(b, buddy, order);
+		if (!co_hbm_test(a, slot))
+			break;
+		co_hbm_clear(a, slot);
+		a->nr_free--;
+		pfn &= ~(1UL << order);
+		order++;
+	}
+	a = &b->area[order];
+	co_hbm_set(a, co_buddy_slot(b, pfn, order));
+	a->nr_free++;
+}
+
+/* __co_buddy_free_range - free [@start, @end) as maximal aligned blocks. */
+static inline void __co_buddy_free_range(struct co_buddy *b,
+					 unsigned long start, unsigned long end)
+{
+	lockdep_assert_held(&b->lock);
+	while (start < end) {
+		unsigned int order = co_buddy_piece_order(start, end,
+							  b->max_order);
+
+		__co_buddy_free_block(b, start, order);
+		start += 1UL << order;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Clean pages                                                             */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * __co_buddy_clean_take - forget that pages [@rel, @rel + @nr) (arena
+ * relative) hold zeros, because they are about to be handed out.  Returns
+ * how many of them did.  Example: clean bits 0b0110 at rel 0, nr 4: two
+ * runs are not clean, one run of two is, returns 2 and clears both bits.
+ */
+static inline unsigned long __co_buddy_clean_take(struct co_buddy *b,
+						  unsigned long rel,
+						  unsigned long nr)
+{
+	unsigned long end = rel + nr, i = rel, e, n = 0;
+
+	lockdep_assert_held(&b->lock);
+	while (b->clean_pages) {
+		i = find_next_bit(b->clean, end, i);
+		if (i >= end)
+			break;
+		e = find_next_zero_bit(b->clean, end, i);
+		bitmap_clear(b->clean, i, e - i);
+		n += e - i;
+		i = e;
+	}
+	b->clean_pages -= n;
+	return n;
+}
+
 #endif /* _CARVEOUT_CO_BUDDY_PRIV_H */

@@ -102,6 +102,7 @@ void co_buddy_get_stats(struct co_buddy *b, struct co_buddy_stats *st)
 	st->nr_pages = b->nr_pages;
 	st->max_order = b->max_order;
 	st->free_pages = b->free_pages;
+	st->clean_pages = b->clean_pages;
 	for (order = 0; order <= b->max_order; order++) {
 		st->nr_free[order] = b->area[order].nr_free;
 		if (st->nr_free[order])

@@ -67,12 +67,18 @@ static DECLARE_DELAYED_WORK(co_held_work, co_held_scan);
 #define CO_HELD_MIN_DELAY	max(HZ / 100, 1)
 #define CO_HELD_MAX_DELAY	HZ
 
-/* Zero the buffer through the kernel's linear mapping. */
+/*
+ * Zero the buffer through the kernel's linear mapping, unless its memory
+ * was zeroed in the background since its last owner freed it (co_zero.c).
+ */
 static int co_buffer_zero(struct co_buffer *buf)
 {
 	u8 *p = phys_to_virt(buf->phys);
 	u64 done, chunk;
 
+	if (buf->clean)
+		return 0;
+	atomic64_add(buf->granted, &buf->node->sync_zeroed);
 	for (done = 0; done < buf->granted; done += chunk) {
 		chunk = min_t(u64, buf->granted - done, SZ_1M);
 		memset(p + done, 0, chunk);
@@ -96,6 +102,7 @@ static void co_buffer_give_back(struct co_buffer *buf)
 		co_memtype_release(buf);
 	else
 		co_place_release(buf);
+	co_zero_kick(buf->node);
 }
 
 /**

@@ -152,6 +152,34 @@ static int co_numastat_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_numastat);
 
+/* Background zeroing (co_zero.c): what is clean, what it cost. */
+static int co_zeroing_show(struct seq_file *m, void *v)
+{
+	struct co_node *cn = m->private;
+	u64 done = atomic64_read(&cn->prezeroed);
+	u64 ns = atomic64_read(&cn->prezero_ns);
+	struct co_node_stats *st;
+	int ret;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+	ret = co_node_get_stats(cn, st);
+	if (!ret) {
+		seq_printf(m, "clean_kB %llu\ndirty_kB %llu\n",
+			   st->clean_bytes >> 10,
+			   (st->free_bytes - st->clean_bytes) >> 10);
+		seq_printf(m, "prezeroed_kB %llu\nprezero_us %llu\nprezero_MBps %llu\n",
+			   done >> 10, div_u64(ns, NSEC_PER_USEC),
+			   ns ? div64_u64(done * (NSEC_PER_SEC / SZ_1M), ns) : 0);
+		seq_printf(m, "sync_zeroed_kB %lld\n",
+			   atomic64_read(&cn->sync_zeroed) >> 10);
+	}
+	kfree(st);
+	return ret;
+}
+DEFINE_SHOW_ATTRIBUTE(co_zeroing);
+
 /**
  * co_debugfs_init() - create /sys/kernel/debug/carveout/
  *
@@ -183,6 +211,8 @@ void co_debugfs_init(void)
 				    &co_freemap_fops);
 		debugfs_create_file("numastat", 0400, cn->dir, cn,
 				    &co_numastat_fops);
+		debugfs_create_file("zeroing", 0400, cn->dir, cn,
+				    &co_zeroing_fops);
 	}
 }
 

@@ -39,6 +39,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/types.h>
+#include <linux/wait_bit.h>
 
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/visibility.h>

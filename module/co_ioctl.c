@@ -44,7 +44,8 @@ static_assert(sizeof(struct carveout_handle) == CARVEOUT_HANDLE_MIN_SIZE);
 static_assert(sizeof(struct carveout_map) == CARVEOUT_MAP_MIN_SIZE);
 static_assert(sizeof(struct carveout_sync) == CARVEOUT_SYNC_MIN_SIZE);
 static_assert(sizeof(struct carveout_export) == CARVEOUT_EXPORT_MIN_SIZE);
-static_assert(sizeof(struct carveout_stats) == CARVEOUT_STATS_MIN_SIZE);
+static_assert(offsetofend(struct carveout_stats, free_blocks) ==
+	      CARVEOUT_STATS_MIN_SIZE);
 static_assert(sizeof(struct carveout_freemap) == CARVEOUT_FREEMAP_MIN_SIZE);
 static_assert(sizeof(struct carveout_slabinfo) == CARVEOUT_SLABINFO_MIN_SIZE);
 static_assert(ARRAY_SIZE(((struct carveout_stats *)0)->free_blocks) ==
@@ -209,7 +210,8 @@ static int co_cmd_info(struct co_ucmd *uc)
 		return -EINVAL;
 	info->caps = CARVEOUT_CAP_NUMA | CARVEOUT_CAP_SLAB |
 		     CARVEOUT_CAP_DMA_MAP | CARVEOUT_CAP_DMABUF |
-		     CARVEOUT_CAP_FREEMAP | CARVEOUT_CAP_LIMITS;
+		     CARVEOUT_CAP_FREEMAP | CARVEOUT_CAP_LIMITS |
+		     CARVEOUT_CAP_PREZERO;
 	if (IS_ENABLED(CONFIG_X86))
 		info->caps |= CARVEOUT_CAP_WC | CARVEOUT_CAP_UNCACHED;
 	if (capable(CAP_SYS_ADMIN))
@@ -488,19 +490,27 @@ static void co_stats_counters(struct carveout_stats *s, struct co_node *cn)
 	s->numa_foreign = atomic64_read(&cn->numa_foreign);
 	s->local_node = atomic64_read(&cn->local_node);
 	s->other_node = atomic64_read(&cn->other_node);
+	s->prezeroed_bytes = atomic64_read(&cn->prezeroed);
+	s->prezero_ns = atomic64_read(&cn->prezero_ns);
+	s->sync_zeroed_bytes = atomic64_read(&cn->sync_zeroed);
 }
 
-static int co_cmd_stats(struct co_ucmd *uc)
+/**
+ * co_stats_fill() - a node's figures, as CARVEOUT_IOC_STATS reports them
+ * @s: filled from @nr_orders on; the header (size, flags, node) is the
+ *	caller's
+ * @nid: the node
+ *
+ * Context: process context.
+ * Return: 0, -ENODEV (no region on @nid) or -ENOMEM.
+ */
+int co_stats_fill(struct carveout_stats *s, unsigned int nid)
 {
-	struct carveout_stats *s = uc->cmd;
 	struct co_node_stats *st;
 	struct co_node *cn;
 	int ret;
 
-	if (s->flags || !co_zero_from(s, sizeof(*s),
-				      offsetof(struct carveout_stats, nr_orders)))
-		return -EINVAL;
-	cn = co_node_find(s->node);
+	cn = co_node_find(nid);
 	if (!cn)
 		return -ENODEV;
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
@@ -512,12 +522,24 @@ static int co_cmd_stats(struct co_ucmd *uc)
 		s->free_bytes = st->free_bytes;
 		s->largest_free = st->largest_free;
 		s->nr_orders = st->nr_orders;
+		s->clean_bytes = st->clean_bytes;
 		memcpy(s->free_blocks, st->free_blocks, sizeof(s->free_blocks));
 		co_stats_counters(s, cn);
-		ret = co_ucmd_respond(uc);
 	}
 	kfree(st);
 	return ret;
+}
+
+static int co_cmd_stats(struct co_ucmd *uc)
+{
+	struct carveout_stats *s = uc->cmd;
+	int ret;
+
+	if (s->flags || !co_zero_from(s, sizeof(*s),
+				      offsetof(struct carveout_stats, nr_orders)))
+		return -EINVAL;
+	ret = co_stats_fill(s, s->node);
+	return ret ?: co_ucmd_respond(uc);
 }
 
 /* FREEMAP's walk: collects up to @cap blocks, then notes where to resume. */

@@ -161,6 +161,26 @@ size_t carveout_kbuf_size(const struct carveout_kbuf *buf)
 EXPORT_SYMBOL_GPL(carveout_kbuf_size);
 
 /**
+ * carveout_node_stats() - a node's figures, as CARVEOUT_IOC_STATS has them
+ * @nid: the node
+ * @st: filled: region, free and clean bytes, free blocks per order,
+ *	counters; @st->size is set to sizeof(*st)
+ *
+ * Context: process context.
+ * Return: 0, -ENODEV (no region on @nid) or -ENOMEM.
+ */
+int carveout_node_stats(int nid, struct carveout_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->size = sizeof(*st);
+	st->node = nid;
+	if (nid < 0)
+		return -ENODEV;
+	return co_stats_fill(st, nid);
+}
+EXPORT_SYMBOL_GPL(carveout_node_stats);
+
+/**
  * carveout_kbuf_nid() - node a buffer sits on
  * @buf: the buffer
  *

@@ -3,9 +3,9 @@
  * carveout: module entry.
  *
  * Load: reserve the regions (co_region.c), set up their pools of converted
- * memory (co_memtype.c), publish debugfs, watch the PCI and platform buses
- * for MAP's grants (co_access.c), then register /dev/carveout last so
- * nobody can reach a half-made module.  Unload runs in reverse: the
+ * memory (co_memtype.c), start zeroing them (co_zero.c), publish debugfs,
+ * watch the PCI and platform buses for MAP's grants (co_access.c), then
+ * register /dev/carveout last so nobody can reach a half-made module.  Unload runs in reverse: the
  * pools are converted back once the last buffer is gone and before the
  * regions go; it is only possible when no file, mapping, dma-buf,
  * in-kernel buffer or held memory (pages still referenced from outside,
@@ -39,9 +39,12 @@ static int __init co_init(void)
 	if (ret)
 		return ret;
 	co_memtype_init();
-	ret = co_kapi_init();
+	ret = co_zero_start();
 	if (ret)
 		goto regions_exit;
+	ret = co_kapi_init();
+	if (ret)
+		goto zero_stop;
 	co_debugfs_init();
 	ret = co_access_init();
 	if (ret)
@@ -59,6 +62,8 @@ access_exit:
 debugfs_exit:
 	co_debugfs_exit();
 	co_kapi_exit();
+zero_stop:
+	co_zero_stop();
 regions_exit:
 	co_memtype_exit();
 	co_regions_exit();
@@ -73,6 +78,7 @@ static void __exit co_exit(void)
 	co_debugfs_exit();
 	co_kapi_exit();
 	co_buffers_exit();
+	co_zero_stop();
 	co_memtype_exit();
 	co_place_exit();
 	co_regions_exit();

@@ -150,7 +150,8 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 	nr = DIV_ROUND_UP(req->size, PAGE_SIZE);
 	align = req->align > PAGE_SIZE ? req->align >> PAGE_SHIFT : 0;
 	co_for_each_piece(cn, p) {
-		if (!co_buddy_alloc(&p->buddy, nr, align, limit_pfn, &pfn)) {
+		if (!co_buddy_alloc_clean(&p->buddy, nr, align, limit_pfn,
+					  &pfn, &buf->clean)) {
 			/* The node's reserve is not for everyone (co_owner.c). */
 			if (!co_reserve_ok(f, cn, 0)) {
 				WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));

@@ -587,6 +587,7 @@ static void co_node_add_piece(struct co_piece *p, unsigned int index,
 	unsigned int o, orders = min(st->max_order + 1, CO_STATS_ORDERS);
 
 	ns->free_bytes += (u64)st->free_pages << PAGE_SHIFT;
+	ns->clean_bytes += (u64)st->clean_pages << PAGE_SHIFT;
 	ns->largest_free = max_t(u64, ns->largest_free,
 				 (u64)st->largest_free_pages << PAGE_SHIFT);
 	ns->largest_piece = max_t(u64, ns->largest_piece,

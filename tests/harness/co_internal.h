@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -144,6 +145,10 @@ extern int shim_verbose;		/* print co_report() messages */
 
 #define might_sleep()	do { } while (0)
 #define cond_resched()	do { } while (0)
+/* Waiting for a variable: the harness's threads poll it. */
+#define wait_var_event(var, cond) \
+	do { while (!(cond)) sched_yield(); } while (0)
+#define wake_up_var(var)	do { (void)(var); } while (0)
 /* As module/co_internal.h without KUnit: type-check the symbol only. */
 #define EXPORT_SYMBOL_IF_KUNIT(sym) \
 	_Static_assert(!__builtin_types_compatible_p(typeof(sym), void), #sym)

@@ -44,6 +44,7 @@ struct fz {
 	unsigned int free_bias;	/* 0..3: how often allocations become frees */
 	unsigned long start, nr;
 	u8 *raw;		/* per page: covered by a raw allocation */
+	u8 *zeroed;		/* per page: zeroed since last handed out */
 	u16 *objs;		/* per page: live objects */
 	s8 *owner;		/* per page: set owning the live objects */
 	u8 *unit;		/* per 64-byte unit: covered by a live object */
@@ -83,18 +84,19 @@ static void fz_uncharge(void *priv, struct co_buddy *b, unsigned long pages)
 static struct {
 	u64 raw_ok, raw_nomem, raw_free, slab_ok, slab_nomem, slab_quota;
 	u64 slab_free;
-	u64 invalid, drains, cpu_switches, stats;
+	u64 invalid, drains, cpu_switches, stats, zero_steps, raw_clean;
 } fz_count;
 
 void fz_summary(char *buf, size_t len)
 {
 	snprintf(buf, len,
-		 "raw alloc %llu ok/%llu ENOMEM, raw free %llu, slab alloc %llu ok/%llu ENOMEM/%llu EDQUOT, slab free %llu, invalid frees %llu, drains %llu, cpu switches %llu, stats checks %llu",
-		 fz_count.raw_ok, fz_count.raw_nomem, fz_count.raw_free,
+		 "raw alloc %llu ok (%llu clean)/%llu ENOMEM, raw free %llu, slab alloc %llu ok/%llu ENOMEM/%llu EDQUOT, slab free %llu, invalid frees %llu, drains %llu, cpu switches %llu, stats checks %llu, zeroing steps %llu",
+		 fz_count.raw_ok, fz_count.raw_clean, fz_count.raw_nomem,
+		 fz_count.raw_free,
 		 fz_count.slab_ok, fz_count.slab_nomem, fz_count.slab_quota,
 		 fz_count.slab_free,
 		 fz_count.invalid, fz_count.drains, fz_count.cpu_switches,
-		 fz_count.stats);
+		 fz_count.stats, fz_count.zero_steps);
 }
 
 #define FZ_FAIL(f, fmt, ...)						\
@@ -130,12 +132,13 @@ struct fz *fz_new(u64 param)
 	if (co_buddy_init(&f->b, start, nr))
 		goto err;
 	f->raw = calloc(nr, 1);
+	f->zeroed = calloc(nr, 1);
 	f->objs = calloc(nr, sizeof(*f->objs));
 	f->owner = calloc(nr, 1);
 	f->unit = calloc(nr * FZ_UNITS_PER_PAGE, 1);
 	f->rl = calloc(FZ_MAX_RAW, sizeof(*f->rl));
 	f->ol = calloc(FZ_MAX_OBJ, sizeof(*f->ol));
-	if (!f->raw || !f->objs || !f->owner || !f->unit || !f->rl || !f->ol)
+	if (!f->raw || !f->zeroed || !f->objs || !f->owner || !f->unit || !f->rl || !f->ol)
 		abort();
 	if (f->mixed) {
 		struct co_slab_owner owner = {
@@ -205,6 +208,7 @@ static int fz_expect_invalid(struct fz *f, int ret, unsigned long before,
 static int fz_raw_alloc(struct fz *f, u64 r)
 {
 	unsigned long nr, align = 0, limit = 0, pfn, i;
+	bool clean;
 	int ret;
 
 	switch ((r >> 8) % 8) {
@@ -224,7 +228,7 @@ static int fz_raw_alloc(struct fz *f, u64 r)
 		limit = f->start + (r >> 36) % (f->nr + 16);
 	if (f->nr_raw == FZ_MAX_RAW)
 		return 0;
-	ret = co_buddy_alloc(&f->b, nr, align, limit, &pfn);
+	ret = co_buddy_alloc_clean(&f->b, nr, align, limit, &pfn, &clean);
 	if (ret) {
 		if (ret != -ENOMEM)
 			return FZ_FAIL(f, "raw alloc %lu: %d", nr, ret);
@@ -244,12 +248,50 @@ static int fz_raw_alloc(struct fz *f, u64 r)
 	if (!fz_pages_clear(f, pfn, nr))
 		return FZ_FAIL(f, "raw alloc %#lx+%lu overlaps live memory", pfn,
 			       nr);
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
+		if (clean && !f->zeroed[pfn - f->start + i])
+			return FZ_FAIL(f, "raw alloc %#lx+%lu said clean, page %#lx was not zeroed",
+				       pfn, nr, pfn + i);
+		f->zeroed[pfn - f->start + i] = 0;
 		f->raw[pfn - f->start + i] = 1;
+	}
+	fz_count.raw_clean += clean;
 	f->raw_pages += nr;
 	f->rl[f->nr_raw].pfn = pfn;
 	f->rl[f->nr_raw++].nr = nr;
 	fz_count.raw_ok++;
+	return 0;
+}
+
+static int fz_raw_free(struct fz *f, u64 r);
+
+/*
+ * A background zeroing step (co_zero.c does the writing): its pages are
+ * free, and a raw free in the middle of it is allowed.  Pages of slabs are
+ * not tracked here: they are never said clean, as KUnit checks.
+ */
+static int fz_zero_step(struct fz *f, u64 r)
+{
+	unsigned long pfn, nr, i;
+	int ret;
+
+	ret = co_buddy_zero_begin(&f->b, (r >> 8) % 7, &pfn, &nr);
+	if (ret)
+		return ret == -ENOENT || ret == -EBUSY ? 0 :
+		       FZ_FAIL(f, "zero_begin: %d", ret);
+	for (i = 0; i < nr; i++) {
+		if (f->raw[pfn - f->start + i] || f->objs[pfn - f->start + i])
+			return FZ_FAIL(f, "zero step %#lx+%lu covers live page %#lx",
+				       pfn, nr, pfn + i);
+		f->zeroed[pfn - f->start + i] = 1;
+	}
+	if ((r >> 12) & 1) {
+		ret = fz_raw_free(f, r >> 13);
+		if (ret)
+			return ret;
+	}
+	co_buddy_zero_end(&f->b);
+	fz_count.zero_steps++;
 	return 0;
 }
 
@@ -603,6 +645,10 @@ int fz_step(struct fz *f, u64 r)
 		fz_count.cpu_switches++;
 		break;
 	default:
+		if ((r >> 4) & 1) {
+			ret = fz_zero_step(f, r);
+			break;
+		}
 		ret = fz_stats(f);
 		fz_count.stats++;
 		break;
@@ -620,6 +666,7 @@ int fz_step(struct fz *f, u64 r)
 static void fz_free_model(struct fz *f)
 {
 	free(f->raw);
+	free(f->zeroed);
 	free(f->objs);
 	free(f->owner);
 	free(f->unit);

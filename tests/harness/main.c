@@ -507,6 +507,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)ops);
 
 	run_suite(&carveout_buddy_suite);
+	run_suite(&carveout_buddy_clean_suite);
 	run_suite(&carveout_slab_suite);
 
 	printf("# harness\n");

@@ -6,6 +6,7 @@
 #include <kunit/test.h>
 
 extern struct kunit_suite carveout_buddy_suite;
+extern struct kunit_suite carveout_buddy_clean_suite;
 extern struct kunit_suite carveout_slab_suite;
 extern struct kunit_suite carveout_uapi_suite;
 extern struct kunit_suite carveout_region_suite;

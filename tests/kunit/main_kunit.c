@@ -9,7 +9,8 @@
 #include "co_compat.h"
 #include "co_kunit.h"
 
-kunit_test_suites(&carveout_buddy_suite, &carveout_slab_suite,
+kunit_test_suites(&carveout_buddy_suite, &carveout_buddy_clean_suite,
+		  &carveout_slab_suite,
 		  &carveout_uapi_suite, &carveout_region_suite,
 		  &carveout_policy_suite, &carveout_buffer_suite,
 		  &carveout_access_suite);

@@ -49,6 +49,7 @@
 #define CARVEOUT_CAP_FREEMAP	0x80ULL	/* FREEMAP and SLABINFO */
 #define CARVEOUT_CAP_LIMITS	0x100ULL	/* INFO: reserve, caps, caller's limits */
 #define CARVEOUT_CAP_DMA_HEAP	0x200ULL	/* heaps in /dev/dma_heap */
+#define CARVEOUT_CAP_PREZERO	0x400ULL	/* background zeroing, STATS clean_bytes */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO
@@ -349,6 +350,15 @@ struct carveout_export {
  * @local_node: out, served here for a task running on this node
  * @other_node: out, served here for a task running on another node
  * @free_blocks: out, free blocks per order (index = order)
+ * @clean_bytes: out, free bytes known to hold only zeros (zeroed in the
+ *	background since their last owner freed them); allocations take
+ *	these first and do not zero them again
+ * @prezeroed_bytes: out, bytes zeroed in the background since load
+ * @prezero_ns: out, nanoseconds the background zeroing spent writing them
+ * @sync_zeroed_bytes: out, bytes zeroed at allocation time since load (no
+ *	clean memory fitted)
+ *
+ * Fields after @free_blocks: CARVEOUT_CAP_PREZERO.
  */
 struct carveout_stats {
 	__u32 size;
@@ -370,6 +380,10 @@ struct carveout_stats {
 	__u64 local_node;
 	__u64 other_node;
 	__u64 free_blocks[40];
+	__u64 clean_bytes;
+	__u64 prezeroed_bytes;
+	__u64 prezero_ns;
+	__u64 sync_zeroed_bytes;
 };
 
 #define CARVEOUT_STATS_MIN_SIZE		448

@@ -37,6 +37,9 @@ int carveout_kbuf_unmap(struct carveout_kbuf *buf, struct device *dev,
 			dma_addr_t addr);
 struct dma_buf *carveout_kbuf_export(struct carveout_kbuf *buf, int flags);
 
+/* A node's figures, the same as CARVEOUT_IOC_STATS reports. */
+int carveout_node_stats(int nid, struct carveout_stats *st);
+
 /* A buffer of the calling task's (charged to its user), as a dma-buf. */
 struct dma_buf *carveout_dmabuf_alloc(size_t size, int nid, u32 policy,
 				      u32 fd_flags);

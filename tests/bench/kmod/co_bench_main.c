@@ -6,7 +6,7 @@
  * is removed again).
  *
  *   insmod co_bench.ko test=fast  [reps=N]   slab / buddy fast paths
- *   insmod co_bench.ko test=large [reps=N] [label=idle|frag]
+ *   insmod co_bench.ko test=large [reps=N] [label=idle|frag] [dirty=1]
  *   insmod co_bench.ko test=meta             metadata of a 1 GiB arena
  *
  * Result lines, parsed by tests/bench/report.py:
@@ -59,6 +59,9 @@ MODULE_PARM_DESC(label, "state of the machine, copied to the results (idle, frag
 static int large_max_mb = 256;
 module_param(large_max_mb, int, 0444);
 MODULE_PARM_DESC(large_max_mb, "largest size of test=large in MiB");
+static bool dirty;
+module_param(dirty, bool, 0444);
+MODULE_PARM_DESC(dirty, "test=large: carveout_kbuf_alloc only, reported as carveout_kbuf_alloc_dirty (run with carveout.prezero=0)");
 
 /* Fake arena: 1 GiB of PFNs at 64 GiB, beyond the VM's memory. */
 #define FAKE_PFN	(1UL << 24)
@@ -423,6 +426,70 @@ static bool in_cma(const void *va, size_t size)
 	return pa >= cma_base && pa + size <= cma_base + cma_size;
 }
 
+/*
+ * Before each carveout_kbuf_alloc: wait (up to 60 s) until all free memory
+ * of node 0 is clean, i.e. the background zeroing of the last repetition's
+ * buffer is done, and at least @size bytes are.  Returns whether it is.
+ */
+static bool wait_clean(size_t size)
+{
+	struct carveout_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+	unsigned int i;
+	bool ok = false;
+
+	for (i = 0; st && i < 3000; i++) {
+		if (carveout_node_stats(0, st))
+			break;
+		ok = st->clean_bytes >= size &&
+		     st->clean_bytes == st->free_bytes;
+		if (ok)
+			break;
+		msleep(20);
+	}
+	kfree(st);
+	return ok;
+}
+
+/* The background zeroing's totals on node 0, for the report. */
+static void report_zeroing(void)
+{
+	struct carveout_stats *st = kzalloc(sizeof(*st), GFP_KERNEL);
+
+	if (st && !carveout_node_stats(0, st))
+		pr_info("M prezeroed_bytes_%s%s=%llu prezero_ns_%s%s=%llu sync_zeroed_bytes_%s%s=%llu\n",
+			label, dirty ? "_dirty" : "", st->prezeroed_bytes,
+			label, dirty ? "_dirty" : "", st->prezero_ns,
+			label, dirty ? "_dirty" : "", st->sync_zeroed_bytes);
+	kfree(st);
+}
+
+/* One carveout_kbuf_alloc + free of @size, timed; clean memory waited for. */
+static void large_kapi(const char *name, size_t size, int r)
+{
+	struct carveout_kbuf *cb;
+	bool clean = !dirty && wait_clean(size);
+	u64 t0, ns;
+
+	t0 = ktime_get_ns();
+	cb = carveout_kbuf_alloc(size, 0, 0, CARVEOUT_POLICY_STRICT, 0);
+	if (!IS_ERR_OR_NULL(cb))
+		carveout_kbuf_free(cb);
+	ns = ktime_get_ns() - t0;
+	if (r >= 0)
+		pr_info("R part=large name=%s impl=carveout_kbuf_alloc%s label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
+			name, dirty ? "_dirty" : "", label, r, ns,
+			!IS_ERR_OR_NULL(cb), IS_ERR_OR_NULL(cb), clean);
+	cond_resched();
+}
+
+static void large_kapi_reps(const char *name, size_t size)
+{
+	int r;
+
+	for (r = -1; r < reps; r++)
+		large_kapi(name, size, r);
+}
+
 static int run_large(void)
 {
 	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
@@ -438,18 +505,28 @@ static int run_large(void)
 		kfree(fake);
 		return ret;
 	}
+	/* The smallest buffer, for "latency independent of size". */
+	large_kapi_reps("4K", PAGE_SIZE);
 	for (mb = 4; mb <= large_max_mb; mb *= 4) {
 		size_t size = (size_t)mb << 20;
 		unsigned long nr = size >> PAGE_SHIFT;
 
 		for (li = 0; li < L_NR; li++) {
+			if (li == L_CO_KAPI) {
+				char name[16];
+
+				snprintf(name, sizeof(name), "%uM", mb);
+				large_kapi_reps(name, size);
+				continue;
+			}
+			if (dirty)
+				continue;
 			if (li == L_DMA && !pdev) {
 				pr_info("NA part=large name=%uM impl=%s label=%s reason=no_edu_device\n",
 					mb, limpl_name[li], label);
 				continue;
 			}
 			for (r = -1; r < reps; r++) {
-				struct carveout_kbuf *cb = NULL;
 				unsigned long pfn = 0;
 				bool ok = false, cma = false;
 				dma_addr_t dma;
@@ -458,14 +535,6 @@ static int run_large(void)
 
 				t0 = ktime_get_ns();
 				switch (li) {
-				case L_CO_KAPI:
-					cb = carveout_kbuf_alloc(size, 0, 0,
-								 CARVEOUT_POLICY_STRICT,
-								 0);
-					ok = !IS_ERR_OR_NULL(cb);
-					if (ok)
-						carveout_kbuf_free(cb);
-					break;
 				case L_CO_BUDDY:
 					ok = !co_buddy_alloc(fake, nr, 0, 0, &pfn);
 					if (ok)
@@ -509,6 +578,7 @@ static int run_large(void)
 			}
 		}
 	}
+	report_zeroing();
 	co_buddy_destroy(fake);
 	kfree(fake);
 	pci_dev_put(pdev);

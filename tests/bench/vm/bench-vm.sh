@@ -42,6 +42,10 @@ main)
 	kbench test=meta
 	kbench test=fast reps=$REPS
 	kbench test=large reps=7 label=idle $cma_args
+	# The same allocations with no clean memory: zeroed at allocation.
+	echo 0 >/sys/module/carveout/parameters/prezero
+	kbench test=large reps=5 label=idle dirty=1
+	echo 1 >/sys/module/carveout/parameters/prezero
 	say "userspace"
 	$L/cobench-user user $REPS >$res
 	$L/cobench-user map $REPS iommu >$res

@@ -138,7 +138,7 @@ class Context:
 
     def info(self):
         """INFO as plain data: capabilities, limits, regions per node."""
-        si = _lib.SysInfo()
+        si = _lib.out_struct(_lib.SysInfo)
         _check(_L.carveout_get_info(self._ptr(), ctypes.byref(si)), "info",
                _lib.OP_INFO)
         d = {k: getattr(si, k) for k, _ in _lib.SysInfo._fields_
@@ -155,7 +155,7 @@ class Context:
 
     def limits(self):
         """The limits that apply to this file and what it holds."""
-        lim = _lib.Limits()
+        lim = _lib.out_struct(_lib.Limits)
         _check(_L.carveout_get_limits(self._ptr(), ctypes.byref(lim)),
                "limits", _lib.OP_INFO)
         d = {k: getattr(lim, k) for k, _ in _lib.Limits._fields_}
@@ -166,7 +166,7 @@ class Context:
         """STATS of one node (a dict) or of every node (a list of dicts)."""
         if node is None:
             return [self.stats(n["node"]) for n in self.info()["nodes"]]
-        st = _lib.Stats()
+        st = _lib.out_struct(_lib.Stats)
         _check(_L.carveout_get_stats(self._ptr(), node, ctypes.byref(st)),
                "stats of node %d" % node, _lib.OP_STATS)
         d = {k: getattr(st, k) for k, _ in _lib.Stats._fields_

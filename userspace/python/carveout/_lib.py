@@ -30,11 +30,12 @@ CAP_PHYS = 0x40
 CAP_FREEMAP = 0x80
 CAP_LIMITS = 0x100
 CAP_DMA_HEAP = 0x200
+CAP_PREZERO = 0x400
 CAPS = {
     "numa": CAP_NUMA, "slab": CAP_SLAB, "dma_map": CAP_DMA_MAP,
     "dmabuf": CAP_DMABUF, "wc": CAP_WC, "uncached": CAP_UNCACHED,
     "phys": CAP_PHYS, "freemap": CAP_FREEMAP, "limits": CAP_LIMITS,
-    "dma_heap": CAP_DMA_HEAP,
+    "dma_heap": CAP_DMA_HEAP, "prezero": CAP_PREZERO,
 }
 
 POLICY_LOCAL = 0
@@ -102,7 +103,9 @@ class Stats(ctypes.Structure):
                 ("free_count", u64), ("fail_count", u64),
                 ("numa_hit", u64), ("numa_miss", u64),
                 ("numa_foreign", u64), ("local_node", u64),
-                ("other_node", u64), ("free_blocks", u64 * MAX_ORDERS)]
+                ("other_node", u64), ("free_blocks", u64 * MAX_ORDERS),
+                ("clean_bytes", u64), ("prezeroed_bytes", u64),
+                ("prezero_ns", u64), ("sync_zeroed_bytes", u64)]
 
 
 class AllocOpts(ctypes.Structure):
@@ -146,6 +149,16 @@ CONSTANTS = {
     "CARVEOUT_OP_STATS": OP_STATS,
 }
 CONSTANTS.update({"CARVEOUT_CAP_" + k.upper(): v for k, v in CAPS.items()})
+
+
+
+def out_struct(cls):
+    """An instance of CLS with room to spare behind it: a libcarveout
+    whose structure grew at its end (a newer build under the same soname)
+    then writes into the spare bytes instead of past the object."""
+    raw = (ctypes.c_char * (ctypes.sizeof(cls) + 4096))()
+    return cls.from_buffer(raw)		# which keeps raw alive
+
 
 BufP = ctypes.POINTER(Buf)
 CtxP = ctypes.c_void_p

@@ -165,7 +165,9 @@ struct co_memtype_pool {
  * @prezero_ns: time spent writing them
  * @sync_zeroed: bytes zeroed at allocation time (co_buffer.c)
  * @zero_task: the node's zeroing thread (constant while loaded)
- * @zero_kick: set when memory was freed, cleared by the thread
+ * @zero_kick: set when a step's worth of memory was freed, cleared by the
+ *	thread
+ * @zero_pending: bytes freed since the thread last looked, below a step
  * @dir: debugfs directory
  * @mt_lock: protects @mt_pool
  * @mt_pool: per memory type (enum co_memtype), freed blocks kept in that
@@ -194,6 +196,7 @@ struct co_node {
 	atomic64_t sync_zeroed;
 	struct task_struct *zero_task;
 	atomic_t zero_kick;
+	atomic64_t zero_pending;
 	struct dentry *dir;
 	struct mutex mt_lock;	/* mt_pool */
 	struct co_memtype_pool mt_pool[CO_MEMTYPE_NR];
@@ -321,6 +324,9 @@ struct co_dma_map {
  * @sgt: the buffer as a table of contiguous chunks
  * @mapped: @sgt is DMA-mapped for @dev
  * @dir: direction of that mapping
+ * @cur: the DMA segment where the last ranged sync stopped
+ * @cur_i: its index in @sgt
+ * @cur_start: its first byte in the dma-buf
  */
 struct co_dmabuf_att {
 	struct list_head link;
@@ -328,6 +334,9 @@ struct co_dmabuf_att {
 	struct sg_table sgt;
 	bool mapped;
 	enum dma_data_direction dir;
+	struct scatterlist *cur;
+	unsigned int cur_i;
+	u64 cur_start;
 };
 
 /**
@@ -575,7 +584,7 @@ int co_stats_fill(struct carveout_stats *s, unsigned int nid);
 /* co_zero.c: background zeroing of freed memory */
 int co_zero_start(void);
 void co_zero_stop(void);
-void co_zero_kick(struct co_node *cn);
+void co_zero_kick(struct co_node *cn, u64 bytes);
 
 /* co_memtype.c: memory types and the pools of converted memory */
 void co_memtype_init(void);
@@ -628,6 +637,8 @@ int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma);
 
 /* co_dmabuf.c: the dma-buf exporter */
 struct dma_buf *co_buffer_export(struct co_buffer *buf, int flags);
+unsigned int co_dmabuf_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
+			    u64 len);
 
 /**
  * struct co_ucmd - one ioctl call

@@ -102,7 +102,7 @@ static void co_buffer_give_back(struct co_buffer *buf)
 		co_memtype_release(buf);
 	else
 		co_place_release(buf);
-	co_zero_kick(buf->node);
+	co_zero_kick(buf->node, buf->granted);
 }
 
 /**

@@ -384,7 +384,9 @@ EXPORT_SYMBOL_IF_KUNIT(co_dma_unmap);
  * @for_cpu: true: for the CPU; false: for the device
  * @offset: first byte
  * @len: bytes (validated by the caller)
- * @addr: the mapping to sync, or 0 for every mapping
+ * @addr: the mapping to sync, or 0 for every mapping: those made through
+ *	MAP in direction @dir, and the mapped dma-buf attachments, each in
+ *	the direction its importer chose
  * @dir: direction; must be the mapping's
  *
  * Context: process context.
@@ -416,6 +418,10 @@ int co_dma_sync(struct co_buffer *buf, bool for_cpu, u64 offset, u64 len,
 							 offset, len, m->dir);
 		ret = 0;
 	}
+	/* Attachments see the dma-buf, which starts at the buffer's page. */
+	if (!addr && co_dmabuf_sync(buf, for_cpu,
+				    offset + offset_in_page(buf->phys), len))
+		ret = 0;
 	mutex_unlock(&buf->lock);
 	return ret;
 }

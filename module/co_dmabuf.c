@@ -6,7 +6,9 @@
  * until its release.  Each attachment gets the buffer as a table of
  * contiguous chunks, mapped for the importer on map_dma_buf; a mapping the
  * importer may write counts under the one-writer rule (co_dma.c).  CPU
- * access syncs every mapped attachment.
+ * access through the dma-buf (DMA_BUF_IOCTL_SYNC) syncs every mapped
+ * attachment whole; carveout's SYNC syncs a byte range of them
+ * (co_dmabuf_sync()).
  *
  * Locks: see carveout.h; attachments are protected by co_buffer.lock.
  */
@@ -137,6 +139,9 @@ static struct sg_table *co_dmabuf_map(struct dma_buf_attachment *att,
 	if (!ret) {
 		a->mapped = true;
 		a->dir = dir;
+		a->cur = a->sgt.sgl;
+		a->cur_i = 0;
+		a->cur_start = 0;
 	}
 	mutex_unlock(&buf->lock);
 	return ret ? ERR_PTR(ret) : &a->sgt;
@@ -157,20 +162,93 @@ static void co_dmabuf_unmap(struct dma_buf_attachment *att,
 	co_dma_flush_lazy(att->dev);
 }
 
-static int co_dmabuf_cpu_access(struct dma_buf *dmabuf, bool begin)
+/*
+ * Syncs bytes [@off, @off + @len) of the dma-buf in @a's mapping: the
+ * DMA segments that hold them, each over its part of the range.  The walk
+ * starts at the segment where the previous one stopped (@a->cur), or at
+ * the first when the range lies before it: a CPU going through a buffer
+ * in order pays one segment per sync, not a walk of the table.
+ */
+static void co_dmabuf_sync_range(struct co_dmabuf_att *a, bool for_cpu,
+				 u64 off, u64 len)
 {
-	struct co_buffer *buf = dmabuf->priv;
-	struct co_dmabuf_att *a;
+	struct scatterlist *sg = a->cur;
+	unsigned int i = a->cur_i;
+	u64 start = a->cur_start, seg, n;
 
-	mutex_lock(&buf->lock);
+	if (off < start) {
+		sg = a->sgt.sgl;
+		i = 0;
+		start = 0;
+	}
+	for (; i < a->sgt.nents; i++, start += seg, sg = sg_next(sg)) {
+		seg = sg_dma_len(sg);
+		if (off >= start + seg)
+			continue;
+		a->cur = sg;
+		a->cur_i = i;
+		a->cur_start = start;
+		n = min_t(u64, len, start + seg - off);
+		if (for_cpu)
+			dma_sync_single_range_for_cpu(a->dev, sg_dma_address(sg),
+						      off - start, n, a->dir);
+		else
+			dma_sync_single_range_for_device(a->dev,
+							 sg_dma_address(sg),
+							 off - start, n, a->dir);
+		off += n;
+		len -= n;
+		if (!len)
+			break;
+	}
+}
+
+/**
+ * co_dmabuf_sync() - hand bytes of an exported buffer to the CPU or to the
+ *	importers
+ * @buf: the buffer
+ * @for_cpu: true: for the CPU; false: for the devices
+ * @offset: first byte, in the dma-buf (the buffer starts at its page
+ *	offset in it)
+ * @len: bytes, within the dma-buf
+ *
+ * Syncs every mapped attachment, each in the direction it was mapped
+ * with: the whole table at once when the range is the whole dma-buf (CPU
+ * access through the dma-buf), else only the segments the range covers
+ * (carveout's SYNC), so a small range costs as little as the DMA API
+ * allows whatever the buffer's size.
+ *
+ * Context: @buf->lock held.
+ * Return: how many attachments were synced.
+ */
+unsigned int co_dmabuf_sync(struct co_buffer *buf, bool for_cpu, u64 offset,
+			    u64 len)
+{
+	u64 size = (u64)co_buffer_span(buf) << PAGE_SHIFT;
+	struct co_dmabuf_att *a;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&buf->lock);
 	list_for_each_entry(a, &buf->attachments, link) {
 		if (!a->mapped)
 			continue;
-		if (begin)
+		n++;
+		if (offset || len != size)
+			co_dmabuf_sync_range(a, for_cpu, offset, len);
+		else if (for_cpu)
 			dma_sync_sgtable_for_cpu(a->dev, &a->sgt, a->dir);
 		else
 			dma_sync_sgtable_for_device(a->dev, &a->sgt, a->dir);
 	}
+	return n;
+}
+
+static int co_dmabuf_cpu_access(struct dma_buf *dmabuf, bool begin)
+{
+	struct co_buffer *buf = dmabuf->priv;
+
+	mutex_lock(&buf->lock);
+	co_dmabuf_sync(buf, begin, 0, dmabuf->size);
 	mutex_unlock(&buf->lock);
 	return 0;
 }

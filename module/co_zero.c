@@ -10,8 +10,10 @@
  * none that fits, co_buffer.c zeroes at allocation time as before.
  *
  * One kernel thread per node, allowed on that node's CPUs, at the lowest
- * priority (nice 19).  It sleeps until memory is freed on its node
- * (co_zero_kick()), then zeroes the node's dirty free pages one step of at
+ * priority (nice 19).  It sleeps until CO_ZERO_STEP bytes were freed on its
+ * node (co_zero_kick(); smaller frees add up, so a loop of small
+ * allocations does not wake it at every free), or for CO_ZERO_LINGER after
+ * a smaller amount, then zeroes the node's dirty free pages one step of at
  * most CO_ZERO_STEP bytes at a time (co_buddy_zero_begin() /
  * co_buddy_zero_end(): the pages stay free, allocations that take them
  * wait for the step), with cond_resched() between steps, and backs off
@@ -35,6 +37,8 @@
 
 /* Bytes zeroed per step: what an allocation may have to wait for. */
 #define CO_ZERO_STEP	SZ_1M
+/* How long less than a step's worth of freed memory waits to be zeroed. */
+#define CO_ZERO_LINGER	(HZ / 10)
 
 static bool co_prezero = true;
 
@@ -46,7 +50,7 @@ static int co_prezero_set(const char *val, const struct kernel_param *kp)
 	ret = param_set_bool(val, kp);
 	if (!ret)
 		co_for_each_node(cn)
-			co_zero_kick(cn);
+			co_zero_kick(cn, CO_ZERO_STEP);
 	return ret;
 }
 
@@ -87,23 +91,43 @@ static bool co_zero_step(struct co_node *cn)
 	return did;
 }
 
+/*
+ * Sleep until a kick, or for CO_ZERO_LINGER once less than a step's worth
+ * of memory was freed (the first such free wakes an indefinite sleep to
+ * start the clock).
+ */
+static void co_zero_sleep(struct co_node *cn)
+{
+	for (;;) {
+		set_current_state(TASK_IDLE);
+		if (atomic_xchg(&cn->zero_kick, 0) || kthread_should_stop()) {
+			__set_current_state(TASK_RUNNING);
+			return;
+		}
+		if (atomic64_read(&cn->zero_pending)) {
+			schedule_timeout(CO_ZERO_LINGER);
+			return;
+		}
+		schedule();
+	}
+}
+
 static int co_zero_thread(void *data)
 {
 	struct co_node *cn = data;
 
 	set_user_nice(current, MAX_NICE);
 	while (!kthread_should_stop()) {
-		if (READ_ONCE(co_prezero) && co_zero_step(cn)) {
+		/* This round zeroes what was freed so far. */
+		atomic64_set(&cn->zero_pending, 0);
+		while (READ_ONCE(co_prezero) && co_zero_step(cn) &&
+		       !kthread_should_stop()) {
 			/* Someone else wants this CPU: let them have it. */
 			if (!single_task_running())
 				schedule_timeout_idle(1);
 			cond_resched();
-			continue;
 		}
-		set_current_state(TASK_IDLE);
-		if (!atomic_xchg(&cn->zero_kick, 0) && !kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
+		co_zero_sleep(cn);
 	}
 	return 0;
 }
@@ -111,12 +135,21 @@ static int co_zero_thread(void *data)
 /**
  * co_zero_kick() - memory was freed on a node: zero it in the background
  * @cn: the node
+ * @bytes: how much
+ *
+ * Wakes the node's thread once CO_ZERO_STEP bytes have been freed since
+ * it last went to sleep; less is zeroed after CO_ZERO_LINGER.
  *
  * Context: any.
  */
-void co_zero_kick(struct co_node *cn)
+void co_zero_kick(struct co_node *cn, u64 bytes)
 {
-	atomic_set(&cn->zero_kick, 1);
+	s64 old = atomic64_fetch_add(bytes, &cn->zero_pending);
+
+	if (old + bytes >= CO_ZERO_STEP)
+		atomic_set(&cn->zero_kick, 1);
+	else if (old)
+		return;
 	if (cn->zero_task)
 		wake_up_process(cn->zero_task);
 }
@@ -147,7 +180,7 @@ int co_zero_start(void)
 		if (cpumask_intersects(cpus, cpu_online_mask))
 			set_cpus_allowed_ptr(t, cpus);
 		cn->zero_task = t;
-		co_zero_kick(cn);
+		co_zero_kick(cn, CO_ZERO_STEP);
 	}
 	return 0;
 }

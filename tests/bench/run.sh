@@ -79,7 +79,7 @@ if ! make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
 fi
 
 log "bench: building the userspace tool"
-gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" \
+gcc -static -O2 -g -Wall -Wextra -Werror -I"$top/uapi" -I"$top/tests/edu" \
 	-o "$out/cobench-user" "$here/user/cobench-user.c"
 
 log "bench: host part (fragmentation traces, metadata)"
@@ -98,7 +98,7 @@ mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$here/vm/init" "$root/init"
 install -m 0755 "$here/vm/bench-vm.sh" "$root/lib/carveout/"
-cp "$co/ko/carveout.ko" "$kb/co_bench.ko" "$kb/co_bench_pin.ko" \
+cp "$co/ko/carveout.ko" "$co/ko/carveout_edu.ko" "$kb/co_bench.ko" "$kb/co_bench_pin.ko" \
 	"$out/cobench-user" "$root/lib/carveout/"
 printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |

@@ -6,7 +6,9 @@
  * on bus mastering, and offers /dev/carveout-edu with one ioctl that imports
  * a dma-buf, maps it for edu through the DMA API (so through the IOMMU) and
  * runs one edu DMA transfer between the buffer and edu's internal 4 KiB
- * buffer.  Userspace may also drive edu directly through the sysfs
+ * buffer, and one that keeps a dma-buf attached and mapped for edu until
+ * the file is closed (an importer holding its mapping, as a device driver
+ * does while it owns a buffer).  Userspace may also drive edu directly through the sysfs
  * resource0 mapping, with an address from carveout's MAP ioctl: this
  * driver therefore does not claim BAR0 exclusively, and opts edu in for
  * MAP (carveout_dev_allow_map()), so unprivileged users may map buffers for
@@ -27,6 +29,7 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/scatterlist.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 
 #include <carveout/kapi.h>
@@ -145,12 +148,88 @@ put:
 	return ret;
 }
 
+/**
+ * struct co_edu_held - a dma-buf an open file keeps mapped for edu
+ * @dbuf: the dma-buf (a reference)
+ * @att: edu's attachment
+ * @sgt: its mapping
+ * @dir: the mapping's direction
+ */
+struct co_edu_held {
+	struct dma_buf *dbuf;
+	struct dma_buf_attachment *att;
+	struct sg_table *sgt;
+	enum dma_data_direction dir;
+};
+
+static void co_edu_unhold(struct co_edu_held *h)
+{
+	if (!IS_ERR_OR_NULL(h->sgt))
+		dma_buf_unmap_attachment_unlocked(h->att, h->sgt, h->dir);
+	if (!IS_ERR_OR_NULL(h->att))
+		dma_buf_detach(h->dbuf, h->att);
+	dma_buf_put(h->dbuf);
+	kfree(h);
+}
+
+static long co_edu_attach(struct file *file, struct co_edu_attach __user *uarg)
+{
+	struct co_edu_attach x;
+	struct co_edu_held *h;
+
+	if (copy_from_user(&x, uarg, sizeof(x)))
+		return -EFAULT;
+	if (x.dir > CO_EDU_FROM_DEVICE || x.pad)
+		return -EINVAL;
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return -ENOMEM;
+	h->dir = x.dir == CO_EDU_TO_DEVICE ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+	h->dbuf = dma_buf_get(x.fd);
+	if (IS_ERR(h->dbuf)) {
+		kfree(h);
+		return PTR_ERR(h->dbuf);
+	}
+	h->att = dma_buf_attach(h->dbuf, &co_edu.pdev->dev);
+	if (!IS_ERR(h->att))
+		h->sgt = dma_buf_map_attachment_unlocked(h->att, h->dir);
+	if (IS_ERR(h->att) || IS_ERR(h->sgt)) {
+		long ret = IS_ERR(h->att) ? PTR_ERR(h->att) : PTR_ERR(h->sgt);
+
+		co_edu_unhold(h);
+		return ret;
+	}
+	x.nents = h->sgt->nents;
+	x.dma_addr = sg_dma_address(h->sgt->sgl);
+	/* Racing calls on one file: the first keeps its mapping. */
+	if (cmpxchg(&file->private_data, NULL, h)) {
+		co_edu_unhold(h);
+		return -EBUSY;
+	}
+	return copy_to_user(uarg, &x, sizeof(x)) ? -EFAULT : 0;
+}
+
+static int co_edu_open(struct inode *inode, struct file *file)
+{
+	file->private_data = NULL;
+	return 0;
+}
+
+static int co_edu_release(struct inode *inode, struct file *file)
+{
+	if (file->private_data)
+		co_edu_unhold(file->private_data);
+	return 0;
+}
+
 static long co_edu_ioctl(struct file *file, unsigned int cmd,
 			 unsigned long arg)
 {
 	switch (cmd) {
 	case CO_EDU_IOC_XFER:
 		return co_edu_xfer((struct co_edu_xfer __user *)arg);
+	case CO_EDU_IOC_ATTACH:
+		return co_edu_attach(file, (struct co_edu_attach __user *)arg);
 	default:
 		return -ENOTTY;
 	}
@@ -158,6 +237,8 @@ static long co_edu_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations co_edu_fops = {
 	.owner		= THIS_MODULE,
+	.open		= co_edu_open,
+	.release	= co_edu_release,
 	.unlocked_ioctl	= co_edu_ioctl,
 };
 

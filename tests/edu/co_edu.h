@@ -51,4 +51,23 @@ struct co_edu_xfer {
 
 #define CO_EDU_IOC_XFER		_IOWR(0xC6, 0x00, struct co_edu_xfer)
 
+/**
+ * struct co_edu_attach - keep a dma-buf attached and mapped for edu
+ * @fd: in, the dma-buf
+ * @dir: in, CO_EDU_TO_DEVICE or CO_EDU_FROM_DEVICE (the DMA direction)
+ * @nents: out, DMA segments of the mapping
+ * @dma_addr: out, the address of its first segment
+ *
+ * The mapping stays until the file is closed; one per open file (EBUSY).
+ */
+struct co_edu_attach {
+	__s32 fd;
+	__u32 dir;
+	__u32 nents;
+	__u32 pad;
+	__u64 dma_addr;
+};
+
+#define CO_EDU_IOC_ATTACH	_IOWR(0xC6, 0x01, struct co_edu_attach)
+
 #endif /* _CO_EDU_H */

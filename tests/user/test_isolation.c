@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "co_edu.h"
+#include "co_ring.h"
 #include "co_test.h"
 #include "tap.h"
 
@@ -792,99 +793,6 @@ out:
 	close(fd);
 }
 
-/* A minimal io_uring on raw system calls. */
-struct ring {
-	int fd;
-	void *sq, *cq;
-	size_t sq_len, cq_len;
-	struct io_uring_sqe *sqes;
-	size_t sqes_len;
-	unsigned int *sq_tail, *sq_mask, *sq_array;
-	unsigned int *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_cqe *cqes;
-};
-
-static int ring_setup(struct ring *r)
-{
-	struct io_uring_params p;
-
-	memset(&p, 0, sizeof(p));
-	memset(r, 0, sizeof(*r));
-	r->fd = syscall(__NR_io_uring_setup, 4, &p);
-	if (r->fd < 0)
-		return -1;
-	r->sq_len = p.sq_off.array + p.sq_entries * sizeof(unsigned int);
-	r->cq_len = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
-	if (p.features & IORING_FEAT_SINGLE_MMAP) {
-		if (r->cq_len > r->sq_len)
-			r->sq_len = r->cq_len;
-		r->cq_len = 0;
-	}
-	r->sq = mmap(NULL, r->sq_len, PROT_READ | PROT_WRITE,
-		     MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQ_RING);
-	r->cq = r->cq_len ? mmap(NULL, r->cq_len, PROT_READ | PROT_WRITE,
-				 MAP_SHARED | MAP_POPULATE, r->fd,
-				 IORING_OFF_CQ_RING) : r->sq;
-	r->sqes_len = p.sq_entries * sizeof(struct io_uring_sqe);
-	r->sqes = mmap(NULL, r->sqes_len, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | MAP_POPULATE, r->fd, IORING_OFF_SQES);
-	if (r->sq == MAP_FAILED || r->cq == MAP_FAILED ||
-	    r->sqes == MAP_FAILED)
-		return -1;
-	r->sq_tail = (unsigned int *)((char *)r->sq + p.sq_off.tail);
-	r->sq_mask = (unsigned int *)((char *)r->sq + p.sq_off.ring_mask);
-	r->sq_array = (unsigned int *)((char *)r->sq + p.sq_off.array);
-	r->cq_head = (unsigned int *)((char *)r->cq + p.cq_off.head);
-	r->cq_tail = (unsigned int *)((char *)r->cq + p.cq_off.tail);
-	r->cq_mask = (unsigned int *)((char *)r->cq + p.cq_off.ring_mask);
-	r->cqes = (struct io_uring_cqe *)((char *)r->cq + p.cq_off.cqes);
-	return 0;
-}
-
-static void ring_exit(struct ring *r)
-{
-	if (r->sqes && r->sqes != MAP_FAILED)
-		munmap(r->sqes, r->sqes_len);
-	if (r->cq_len && r->cq && r->cq != MAP_FAILED)
-		munmap(r->cq, r->cq_len);
-	if (r->sq && r->sq != MAP_FAILED)
-		munmap(r->sq, r->sq_len);
-	if (r->fd >= 0)
-		close(r->fd);
-	r->sqes = NULL;
-	r->sq = NULL;
-	r->cq = NULL;
-	r->fd = -1;
-}
-
-/* Runs one fixed-buffer read or write; returns the completion's result. */
-static int ring_rw_fixed(struct ring *r, int op, int fd, void *addr,
-			 unsigned int len)
-{
-	unsigned int tail = *r->sq_tail, idx = tail & *r->sq_mask, head;
-	struct io_uring_sqe *sqe = &r->sqes[idx];
-	int res;
-
-	memset(sqe, 0, sizeof(*sqe));
-	sqe->opcode = op;
-	sqe->fd = fd;
-	sqe->addr = (uintptr_t)addr;
-	sqe->len = len;
-	sqe->off = 0;
-	sqe->buf_index = 0;
-	r->sq_array[idx] = idx;
-	__atomic_store_n(r->sq_tail, tail + 1, __ATOMIC_RELEASE);
-	if (syscall(__NR_io_uring_enter, r->fd, 1, 1, IORING_ENTER_GETEVENTS,
-		    NULL, 0) < 0)
-		return -errno;
-	head = *r->cq_head;
-	if (head == __atomic_load_n(r->cq_tail, __ATOMIC_ACQUIRE))
-		return -EIO;
-	res = r->cqes[head & *r->cq_mask].res;
-	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
-	return res;
-}
-
 static int tmp_file(const char *path, int pat)
 {
 	unsigned char *b = malloc(PIN_LEN);
@@ -954,7 +862,7 @@ static void test_io_uring_pin(void)
 
 	/* A reads what its registered pages hold now... */
 	dst = tmp_file("/tmp/iso-dst", 0);
-	res = ring_rw_fixed(&r, IORING_OP_WRITE_FIXED, dst, p, PIN_LEN);
+	res = ring_rw_fixed(&r, IORING_OP_WRITE_FIXED, dst, p, PIN_LEN, 0);
 	chk = calloc(1, PIN_LEN);
 	if (!chk || pread(dst, chk, PIN_LEN, 0) != (ssize_t)PIN_LEN)
 		res = -EIO;
@@ -964,7 +872,7 @@ static void test_io_uring_pin(void)
 	       chk ? count_byte(chk, PIN_LEN, 0) : 0);
 	/* ... and writes into them. */
 	src = tmp_file("/tmp/iso-src", PAT_X);
-	res = ring_rw_fixed(&r, IORING_OP_READ_FIXED, src, p, PIN_LEN);
+	res = ring_rw_fixed(&r, IORING_OP_READ_FIXED, src, p, PIN_LEN, 0);
 	tap_ok(res == (int)PIN_LEN, "READ_FIXED after FREE completes (res %d)",
 	       res);
 	changed = fill_changed(&fill_b, PAT_B, PAT_X, &other);

@@ -53,6 +53,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "co_disk.h"
 #include "co_owner.h"
 #include "co_test.h"
 #include "tap.h"
@@ -88,8 +89,7 @@
 #define FORK_PAGES	16
 #define PIECES		16	/* pages of the partial munmap and mremap tests */
 
-/* The scratch disk: its serial (run-vm.sh) and the layout the tests use. */
-#define DISK_SERIAL	"carveout-scratch"
+/* The scratch disk's layout (its serial: co_disk.h). */
 #define RT_LEN		(1UL << 20)	/* the round trip */
 #define DISK_RT		0
 #define NR_IO		128		/* pages, one AIO request each */
@@ -834,46 +834,10 @@ out:
 static char disk_path[64];
 static int disk_sync;	/* brd: each I/O completes before its call returns */
 
-/* The scratch disk: virtio-blk with serial DISK_SERIAL, else brd's ram0. */
+/* The scratch disk (co_disk.h). */
 static const char *find_disk(void)
 {
-	char path[300], serial[64];
-	struct dirent *e;
-	int try, n;
-	DIR *d;
-	FILE *f;
-
-	for (try = 0; try < 50; try++) {
-		d = opendir("/sys/block");
-		while (d && (e = readdir(d))) {
-			snprintf(path, sizeof(path), "/sys/block/%s/serial",
-				 e->d_name);
-			f = fopen(path, "r");
-			n = f && fgets(serial, sizeof(serial), f) &&
-			    !strncmp(serial, DISK_SERIAL, strlen(DISK_SERIAL));
-			if (f)
-				fclose(f);
-			if (n) {
-				snprintf(disk_path, sizeof(disk_path), "/dev/%.32s",
-					 e->d_name);
-				closedir(d);
-				return NULL;
-			}
-		}
-		if (d)
-			closedir(d);
-		if (access("/sys/bus/virtio/drivers/virtio_blk", F_OK))
-			break;
-		usleep(100 * 1000);	/* the driver is there: wait for the disk */
-	}
-	if (!access("/dev/ram0", F_OK)) {
-		strcpy(disk_path, "/dev/ram0");
-		disk_sync = 1;
-		return NULL;
-	}
-	if (!access("/sys/bus/virtio/drivers/virtio_blk", F_OK))
-		return "virtio_blk is loaded but no disk has serial " DISK_SERIAL;
-	return "no block device: the kernel has no virtio-blk driver (CONFIG_VIRTIO_BLK) nor brd (CONFIG_BLK_DEV_RAM)";
+	return co_find_disk(disk_path, sizeof(disk_path), &disk_sync);
 }
 
 /* A byte that depends on its offset, so misplaced bytes show. */

@@ -296,7 +296,13 @@ struct carveout_map {
  * @direction: in, CARVEOUT_DMA_*
  * @offset: in, first byte of the range
  * @length: in, bytes in the range (0: to the end of the buffer)
- * @dma_addr: in, the mapping to sync (0: every mapping of the buffer)
+ * @dma_addr: in, the mapping to sync (0: every mapping of the buffer:
+ *	those made through MAP in @direction, and the mappings of its
+ *	dma-buf's attachments, each in the direction its importer mapped
+ *	it with, over the same range)
+ *
+ * DMA_BUF_IOCTL_SYNC on the dma-buf syncs the importers' mappings whole;
+ * SYNC syncs only the range.  ENOENT: no such mapping (none at all).
  */
 struct carveout_sync {
 	__u32 size;

@@ -13,6 +13,15 @@
  *                                   reference only: not contiguous)
  *   cobench-user map REPS LABEL     MAP + UNMAP of a 4 KiB and a 2 MiB
  *                                   buffer for 0000:00:03.0 (QEMU's edu)
+ *   cobench-user sync REPS           CPU sync of a 64 MiB exported buffer
+ *                                   that edu keeps mapped (carveout_edu's
+ *                                   CO_EDU_IOC_ATTACH), 4 KiB at a time
+ *                                   over the whole buffer: carveout's
+ *                                   SYNC of the 4 KiB range (for the CPU,
+ *                                   then for the device) against
+ *                                   DMA_BUF_IOCTL_SYNC START + END, which
+ *                                   syncs the whole buffer each step, and
+ *                                   carveout's SYNC of the whole buffer
  *   cobench-user frag FILE_MB LOCK_MB READY_FILE
  *                                   fill FILE_MB of tmpfs page cache, mlock
  *                                   LOCK_MB of anonymous memory and unmap
@@ -39,6 +48,9 @@
 #include <unistd.h>
 
 #include <linux/carveout.h>
+#include <linux/dma-buf.h>
+
+#include "co_edu.h"
 
 /* <linux/dma-heap.h>, absent from some libc header sets */
 struct cb_dma_heap_allocation_data {
@@ -322,6 +334,102 @@ static int cmd_map(int reps, const char *label)
 	return 0;
 }
 
+#define SYNC_BUF	(64UL << 20)
+#define SYNC_STEP	4096UL
+
+static uint32_t sync_handle;
+static int sync_dfd = -1;
+static size_t sync_off;
+
+/* One 4 KiB step: carveout's SYNC of that range, for the CPU and back. */
+static int op_sync_range(size_t len)
+{
+	struct carveout_sync s = {
+		.size = sizeof(s), .handle = sync_handle,
+		.direction = CARVEOUT_DMA_FROM_DEVICE, .offset = sync_off,
+		.length = len,
+	};
+	int ret;
+
+	s.flags = CARVEOUT_SYNC_FOR_CPU;
+	ret = ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	s.flags = CARVEOUT_SYNC_FOR_DEVICE;
+	ret |= ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	sync_off = (sync_off + len) % SYNC_BUF;
+	return ret;
+}
+
+/* The same ioctl over the whole buffer: what the range saves, alone. */
+static int op_sync_whole(size_t len)
+{
+	struct carveout_sync s = {
+		.size = sizeof(s), .handle = sync_handle,
+		.direction = CARVEOUT_DMA_FROM_DEVICE,
+	};
+	int ret;
+
+	(void)len;
+	s.flags = CARVEOUT_SYNC_FOR_CPU;
+	ret = ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	s.flags = CARVEOUT_SYNC_FOR_DEVICE;
+	ret |= ioctl(co_fd, CARVEOUT_IOC_SYNC, &s);
+	return ret;
+}
+
+/* The same step through the dma-buf: the whole buffer, for the CPU and back. */
+static int op_sync_dmabuf(size_t len)
+{
+	struct dma_buf_sync s = { .flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ };
+	int ret;
+
+	(void)len;
+	ret = ioctl(sync_dfd, DMA_BUF_IOCTL_SYNC, &s);
+	s.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ;
+	ret |= ioctl(sync_dfd, DMA_BUF_IOCTL_SYNC, &s);
+	return ret;
+}
+
+static int cmd_sync(int reps)
+{
+	struct carveout_export e = { .size = sizeof(e), .flags = O_RDWR | O_CLOEXEC };
+	struct co_edu_attach at = { .dir = CO_EDU_FROM_DEVICE };
+	unsigned long steps = SYNC_BUF / SYNC_STEP;
+	int edu, err;
+	uint64_t off;
+
+	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+	edu = open("/dev/carveout-edu", O_RDWR | O_CLOEXEC);
+	if (co_fd < 0 || edu < 0) {
+		printf("NA part=sync name=64M_4K impl=all reason=no_%s\n",
+		       co_fd < 0 ? "/dev/carveout" : "/dev/carveout-edu_(carveout_edu)");
+		return 1;
+	}
+	err = co_alloc(SYNC_BUF, &sync_handle, &off, NULL);
+	e.handle = sync_handle;
+	if (err || ioctl(co_fd, CARVEOUT_IOC_EXPORT, &e)) {
+		printf("NA part=sync name=64M_4K impl=all reason=alloc_or_export_failed\n");
+		return 1;
+	}
+	sync_dfd = e.fd;
+	at.fd = sync_dfd;
+	if (ioctl(edu, CO_EDU_IOC_ATTACH, &at)) {
+		printf("NA part=sync name=64M_4K impl=all reason=edu_attach_failed_%d\n",
+		       errno);
+		return 1;
+	}
+	printf("I sync_buffer=64M edu_dma_segments=%u\n", at.nents);
+	run_op("sync", "64M_4K", "carveout_range", op_sync_range, SYNC_STEP,
+	       steps, reps);
+	run_op("sync", "64M_4K", "carveout_whole", op_sync_whole, SYNC_STEP,
+	       steps, reps);
+	run_op("sync", "64M_4K", "dmabuf_whole", op_sync_dmabuf, SYNC_STEP,
+	       steps, reps);
+	close(edu);
+	close(sync_dfd);
+	co_free(sync_handle);
+	return 0;
+}
+
 static int cmd_frag(long file_mb, long lock_mb, const char *ready)
 {
 	size_t chunk = 1 << 20, lock_len = (size_t)lock_mb << 20, i;
@@ -362,8 +470,10 @@ int main(int argc, char **argv)
 		return cmd_user(atoi(argv[2]), argc >= 4 ? argv[3] : NULL);
 	if (argc >= 4 && !strcmp(argv[1], "map"))
 		return cmd_map(atoi(argv[2]), argv[3]);
+	if (argc >= 3 && !strcmp(argv[1], "sync"))
+		return cmd_sync(atoi(argv[2]));
 	if (argc >= 5 && !strcmp(argv[1], "frag"))
 		return cmd_frag(atol(argv[2]), atol(argv[3]), argv[4]);
-	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | frag FILE_MB LOCK_MB READY\n");
+	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | sync REPS | frag FILE_MB LOCK_MB READY\n");
 	return 2;
 }

@@ -49,6 +49,14 @@ main)
 	say "userspace"
 	$L/cobench-user user $REPS >$res
 	$L/cobench-user map $REPS iommu >$res
+	# edu as a dma-buf importer for the sync benchmark; out again, so
+	# edu has no driver for the benchmarks after it.
+	if insmod $L/carveout_edu.ko; then
+		$L/cobench-user sync $REPS >$res
+		rmmod carveout_edu
+	else
+		out "NA part=sync name=64M_4K impl=all reason=carveout_edu_failed_to_load"
+	fi
 	say "fragmenting"
 	dmesg -c >/dev/null
 	# pages in the CMA area are not pinned (see tests/bench/kmod/pin.c)

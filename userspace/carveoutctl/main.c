@@ -9,6 +9,7 @@
  *   alloc   allocate (and optionally DMA-map) a buffer, print where it is,
  *           free it again or hold it until SIGINT/SIGTERM      (alloc.c)
  *   map     a picture per piece of used and free memory        (map.c)
+ *   top     live view: nodes, used/free, rates, top owners     (top.c)
  *
  * Everything goes through libcarveout and the ioctl ABI, so every command
  * works for any user who may open the device.  debugfs is not read: it is
@@ -38,6 +39,9 @@ const char usage_text[] =
 "                            allocate a buffer and print where it is\n"
 "  map [--node N] [--width COLS] [--watch SECS]\n"
 "                            picture of used and free memory per piece\n"
+"  top [-d SECS] [-n COUNT] [--owners N] [--bytes]\n"
+"                            live view: nodes, used and free memory, largest\n"
+"                            block, rates, the processes mapping the most\n"
 "\n"
 "Global options:\n"
 "  --dev PATH        device node (default /dev/carveout)\n"
@@ -55,6 +59,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "alloc", cmd_alloc },
 	{ "map", cmd_map },
+	{ "top", cmd_top },
 };
 
 int main(int argc, char **argv)

@@ -155,6 +155,7 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 			/* The node's reserve is not for everyone (co_owner.c). */
 			if (!co_reserve_ok(f, cn, 0)) {
 				WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+				co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
 				return -ENOMEM;
 			}
 			buf->piece = p;

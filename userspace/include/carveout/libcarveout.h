@@ -197,7 +197,7 @@ enum carveout_op {
  * It is the version of the carveout package it was built from (module,
  * library and tool share one).
  *
- * Return: a static string such as "0.2.0".
+ * Return: a static string such as "0.3.0".
  */
 CARVEOUT_API const char *carveout_version(void);
 

@@ -10,7 +10,9 @@
 #   make vm-shell         interactive shell in the test VM with carveout loaded
 #   make install          modules_install + userspace install
 #   make userspace        libcarveout, carveoutctl (userspace/build)
-#   make userspace-install  only the library, headers, carveoutctl, man page
+#   make userspace-install  the library, headers, carveoutctl, man page and
+#                         the Python package (python-install)
+#   make python-install   only the Python package (pip, no network needed)
 #   make user-tests       the VM's userspace tests, static, in build/user-tests
 #   make version          print the version (dkms.conf's PACKAGE_VERSION, the
 #                         one place it is written)
@@ -23,10 +25,15 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
+# The Python whose pip installs userspace/python (PYTHON= skips it), and
+# where: its directory for PREFIX (Debian: .../dist-packages).
+PYTHON ?= /usr/bin/python3
+PYSITE ?= $(shell $(PYTHON) -c 'import sys; p = "$(PREFIX)/lib/python%d.%d/" % sys.version_info[:2]; print(p + ("dist-packages" if p + "dist-packages" in sys.path else "site-packages"))' 2>/dev/null)
 # The one version of module, library, tool, pkg-config file and DKMS.
 VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' $(CURDIR)/dkms.conf)
 
 .PHONY: all modules modules_install userspace userspace-install user-tests \
+	python-install \
 	install version dkms-install dkms-uninstall clean check check-all demo \
 	vm-shell bench harness fuzz hbench
 
@@ -44,6 +51,17 @@ userspace:
 
 userspace-install: userspace
 	$(MAKE) -C userspace install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	$(if $(PYTHON),$(MAKE) python-install)
+
+# The package's own build backend needs no download (userspace/python);
+# numpy comes from the system (python3-numpy).  --target is outside the
+# packages the system's pip keeps away from (PEP 668).
+python-install:
+	@$(PYTHON) -m pip --version >/dev/null 2>&1 || { \
+		echo "python-install: $(PYTHON) has no pip (apt-get install python3-pip)" >&2; \
+		exit 1; }
+	$(PYTHON) -m pip install --no-index --no-deps --disable-pip-version-check \
+		--upgrade --target $(DESTDIR)$(PYSITE) ./userspace/python
 
 install: modules_install userspace-install
 

@@ -139,6 +139,7 @@ static void co_memtype_give_back(struct co_piece *piece, unsigned long pfn,
 		return;
 	}
 	WARN_ON_ONCE(co_buddy_free(&piece->buddy, pfn, nr));
+	co_zero_kick(piece->node, (u64)nr << PAGE_SHIFT);
 }
 
 /**

@@ -278,7 +278,11 @@ static int co_file_slab_charge(void *priv, struct co_buddy *b,
 static void co_file_slab_uncharge(void *priv, struct co_buddy *b,
 				  unsigned long pages)
 {
+	struct co_piece *p = container_of(b, struct co_piece, buddy);
+
 	co_uncharge(priv, (u64)pages << PAGE_SHIFT);
+	/* The slab's pages went back to the arena: zero them there. */
+	co_zero_kick(p->node, (u64)pages << PAGE_SHIFT);
 }
 
 /**

@@ -137,6 +137,7 @@ static int co_node_took(struct co_file *f, struct co_node *cn,
 	/* The node's reserve is not for everyone (co_owner.c). */
 	if (!co_reserve_ok(f, cn, 0)) {
 		WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+		co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
 		co_elastic_freed(p);
 		return -ENOMEM;
 	}
@@ -189,6 +190,7 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 		/* Started retiring meanwhile: give the block back. */
 		if (got && READ_ONCE(p->state) != CO_PIECE_LIVE) {
 			WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+			co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
 			got = false;
 		}
 		/* Orders the arena's state before the count (co_elastic.c). */

@@ -55,5 +55,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_alloc(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_resize(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif /* CARVEOUTCTL_H */

@@ -9,6 +9,7 @@
  *   alloc   allocate (and optionally DMA-map) a buffer, print where it is,
  *           free it again or hold it until SIGINT/SIGTERM      (alloc.c)
  *   map     a picture per piece of used and free memory        (map.c)
+ *   top     live view: nodes, used/free, rates, top owners     (top.c)
  *   resize  a node's floor, ceiling, watermarks (root)       (resize.c)
  *
  * Everything goes through libcarveout and the ioctl ABI, so every command
@@ -39,6 +40,9 @@ const char usage_text[] =
 "                            allocate a buffer and print where it is\n"
 "  map [--node N] [--width COLS] [--watch SECS]\n"
 "                            picture of used and free memory per piece\n"
+"  top [-d SECS] [-n COUNT] [--owners N] [--bytes]\n"
+"                            live view: nodes, used and free memory, largest\n"
+"                            block, rates, the processes mapping the most\n"
 "  resize [--node N] [--floor SIZE] [--ceiling SIZE] [--low SIZE]\n"
 "         [--high SIZE] [--piece SIZE] [--delay MS] [--shrink]\n"
 "                            a region's floor, ceiling, watermarks, idle\n"
@@ -60,6 +64,7 @@ static const struct {
 	{ "stats", cmd_stats },
 	{ "alloc", cmd_alloc },
 	{ "map", cmd_map },
+	{ "top", cmd_top },
 	{ "resize", cmd_resize },
 };
 

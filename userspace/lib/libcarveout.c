@@ -181,9 +181,8 @@ CARVEOUT_API int carveout_get_limits(struct carveout_ctx *ctx,
 CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx, unsigned int node,
 				    struct carveout_stats *stats)
 {
-	/* The caller's structure may be the first version's size. */
-	memset(stats, 0, CARVEOUT_STATS_MIN_SIZE);
-	stats->size = CARVEOUT_STATS_MIN_SIZE;
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
 	stats->node = node;
 	return co_lib_ioctl(ctx, CARVEOUT_IOC_STATS, stats);
 }

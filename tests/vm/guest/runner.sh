@@ -154,10 +154,38 @@ kselftest() {
 	esac
 }
 
+# python: the Python package (userspace/python), installed with pip with
+# no network into the host's root shared over 9p, and its tests
+# (tests/python) run there as a chroot by the host's python3
+# (hostroot.sh, /bin/python3).  Without 9p in the kernel: a skip.
+python_tests() {
+	name=python:carveout
+	sh $D/hostroot.sh > /tmp/hostroot.out 2>&1
+	rc=$?
+	if [ $rc = 77 ]; then
+		echo "    # SKIP $(tail -n 1 /tmp/hostroot.out)"
+		result 1 "$name" 0 0 1
+		return
+	fi
+	if [ $rc != 0 ]; then
+		sed 's/^/    # /' /tmp/hostroot.out
+		result 0 "$name" 0 1 0
+		return
+	fi
+	sed 's/^/    # /' /tmp/hostroot.out
+	timeout 900 python3 /tmp/carveout-src/tests/python/run.py \
+		> /tmp/python.out 2>&1
+	tap_block "$name" $? /tmp/python.out
+}
+
 kselftests=$(cat $D/kselftests)
-tests="$(cat $D/user-tests) $kselftests"
+tests="$(cat $D/user-tests) $kselftests python"
 [ -n "$only" ] && tests=$(echo "$only" | tr ',' ' ')
 for t in $tests; do
+	if [ "$t" = python ]; then
+		python_tests
+		continue
+	fi
 	case " $(echo $kselftests) " in
 	*" $t "*)
 		kselftest "$t"

@@ -94,12 +94,16 @@ kselftests=" $("$here/expected.sh" kselftest | tr '\n' ' ') "
 if [ -n "$only" ]; then
 	users=$(echo "$only" | tr ',' ' ')
 else
-	users="$("$here/expected.sh" user) $kselftests"
+	users="$("$here/expected.sh" user) $kselftests $("$here/expected.sh" python)"
 fi
 for t in $users; do
 	case "$kselftests" in
 	*" $t "*) check_present "kselftest:$t" ;;
-	*) check_present "user:$t" ;;
+	*) if [ "$t" = python ]; then
+		check_present "python:carveout"
+	   else
+		check_present "user:$t"
+	   fi ;;
 	esac
 done
 

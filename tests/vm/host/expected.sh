@@ -8,6 +8,9 @@
 #   expected.sh kselftest  the kernel's own selftests run unchanged
 #                       (tools/testing/selftests/NAME of the matrix's
 #                       kernel source, built by lib.sh build_kselftests)
+#   expected.sh python  the Python package's suite (tests/python, run
+#                       in the host's root over 9p; name "python" in
+#                       CARVEOUT_ONLY, "python:carveout" in the results)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 case "${1:-}" in
@@ -24,8 +27,11 @@ kselftest)
 	# dma-buf heaps: carveout's own (carveout_heap) and the kernel's.
 	echo dmabuf-heaps
 	;;
+python)
+	[ -f "$top/tests/python/run.py" ] && echo python
+	;;
 *)
-	echo "usage: $0 kunit|user|kselftest" >&2
+	echo "usage: $0 kunit|user|kselftest|python" >&2
 	exit 2
 	;;
 esac

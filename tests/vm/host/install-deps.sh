@@ -24,6 +24,7 @@ pkgs=(
 	cpio xz-utils kmod sparse debootstrap
 	qemu-system-x86 busybox-static
 	clang llvm libclang-rt-14-dev dkms
+	python3 python3-numpy python3-pip python3-setuptools
 	"$@"
 )
 # Pinned headers: NAME=VERSION, checked by their installed version.

@@ -5,8 +5,10 @@
 # virtio-blk driver for the scratch disk run-vm.sh attaches (O_DIRECT
 # tests), with the virtio PCI transport where Debian builds that as modules
 # too (6.1), vgem, the DRM driver the kernel's dmabuf-heaps selftest
-# imports buffers into, and the other consumers test_consumers drives
-# (vfio-pci with the type1 IOMMU backend, the vivid V4L2 test driver);
+# imports buffers into, the other consumers test_consumers drives
+# (vfio-pci with the type1 IOMMU backend, the vivid V4L2 test driver), and
+# 9p over virtio with netfs (and fscache, where separate) for the host
+# root the Python tests use (guest/hostroot.sh);
 # each with the modules it depends on.  The kernel is the one carveout.ko in KO_DIR was built for (its
 # vermagic), looked up among the stock entries of tests/vm/kernels.matrix;
 # the modules come from that entry's image package, or from
@@ -29,7 +31,9 @@ wanted="drivers/virtio/virtio drivers/virtio/virtio_ring
 	drivers/virtio/virtio_pci drivers/block/virtio_blk
 	drivers/gpu/drm/vgem/vgem
 	drivers/vfio/vfio drivers/vfio/vfio_iommu_type1
-	drivers/vfio/pci/vfio-pci drivers/media/test-drivers/vivid/vivid"
+	drivers/vfio/pci/vfio-pci drivers/media/test-drivers/vivid/vivid
+	fs/9p/9p net/9p/9pnet net/9p/9pnet_virtio fs/netfs/netfs
+	fs/fscache/fscache"
 
 rel=$(modinfo -F vermagic "$ko_dir/carveout.ko" | awk '{ print $1 }')
 read -r ver pkg < <(awk -v r="$rel" '!/^#/ && $2 == "stock" && $3 == r {

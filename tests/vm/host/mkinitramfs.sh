@@ -28,7 +28,9 @@ chmod 755 "$root"
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,etc,root,lib/carveout/tests}
 cp /bin/busybox "$root/bin/busybox"
 install -m 0755 "$guest/init" "$root/init"
-install -m 0755 "$guest/runner.sh" "$guest/demo-vm.sh" "$root/lib/carveout/"
+install -m 0755 "$guest/runner.sh" "$guest/demo-vm.sh" "$guest/hostroot.sh" \
+	"$root/lib/carveout/"
+install -m 0755 "$guest/python3" "$root/bin/python3"
 mv "$root/lib/carveout/demo-vm.sh" "$root/lib/carveout/demo.sh"
 cp "$mods"/*.ko "$root/lib/carveout/"
 # Without them the O_DIRECT tests report a skip: say why here too.

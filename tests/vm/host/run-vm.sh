@@ -12,6 +12,9 @@
 # interactive); the test runner's TAP goes to a second serial port,
 # OUT/results.tap.  no_timer_check: under TCG on a loaded host the IO-APIC
 # timer check can miss its ticks and panic the boot.
+# The host's root is shared read-only over 9p (mount tag hostroot) and the
+# tree's path given as carveout_src=: the Python tests run the host's
+# python3 in it as a chroot (guest/hostroot.sh).
 #
 # Usage: run-vm.sh KERNEL INITRD MODE OUT_DIR TIMEOUT_S [EXTRA_CMDLINE]
 #   MODE: check | demo | shell
@@ -24,6 +27,7 @@ mode=$3
 out=$4
 tmo=$5
 extra=${6:-}
+src=$(cd "$(dirname "$0")/../../.." && pwd)
 mkdir -p "$out"
 rm -f "$out/console.log" "$out/results.tap" "$out/qemu.log" "$out/scratch.img"
 truncate -s 64M "$out/scratch.img"
@@ -39,8 +43,9 @@ args=(
 	-device edu
 	-drive "file=$out/scratch.img,if=none,id=scratch,format=raw,throttling.iops-total=32"
 	-device virtio-blk-pci,drive=scratch,serial=carveout-scratch
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 loglevel=5 intel_iommu=on no_timer_check panic=-1 reserve_mem=16M:2M:carveout_test carveout_mode=$mode $extra"
+	-append "console=ttyS0 loglevel=5 intel_iommu=on no_timer_check panic=-1 reserve_mem=16M:2M:carveout_test carveout_mode=$mode carveout_src=$src $extra"
 	-display none -no-reboot
 )
 

@@ -198,7 +198,7 @@ enum carveout_op {
  * It is the version of the carveout package it was built from (module,
  * library and tool share one).
  *
- * Return: a static string such as "0.2.0".
+ * Return: a static string such as "0.3.0".
  */
 CARVEOUT_API const char *carveout_version(void);
 
@@ -259,9 +259,8 @@ CARVEOUT_API int carveout_get_limits(struct carveout_ctx *ctx,
  * @stats: filled on success: region, free, largest free block, requested
  *	and granted bytes, buffers, counters, free blocks per order
  *
- * Only the first version of the structure (CARVEOUT_STATS_MIN_SIZE bytes)
- * is written, as by every version of this library: the growth fields are
- * read with carveout_get_elastic().
+ * The growth fields are also read, with a check of the capability, by
+ * carveout_get_elastic().
  *
  * Return: 0, -ENODEV when @node has no region, or another -errno.
  */

@@ -37,6 +37,11 @@
  *                                 attachments, dead flag and mmap count
  *   co_node.mt_lock               a node's pools of write-combined and
  *     (co_memtype.c)              uncached memory
+ *   co_node.grow_lock             a node's pieces changing: a piece
+ *     (co_elastic.c)              taken, given back, moved between floor
+ *                                 and elastic; the node's size, floor,
+ *                                 ceiling and watermarks.  Readers of the
+ *                                 pieces take rcu_read_lock() instead
  *   xarray locks                  co_file.handles, the per-user accounts
  *                                 and the call-site names; each alone
  *   co_buddy.lock, slab locks     the allocator core: see struct co_buddy
@@ -65,6 +70,19 @@
  *   mmap_lock -> co_node.mt_lock             (munmap drops a buffer's last
  *                                             reference; its block goes to
  *                                             a pool)
+ *   co_node.grow_lock -> co_buddy.lock       (a piece is checked wholly
+ *                                             free before it is given
+ *                                             back; growth and give-back
+ *                                             call alloc_contig_range()
+ *                                             and free_contig_range()
+ *                                             under it, so reclaim may run
+ *                                             under it: the shrinker only
+ *                                             ever trylocks it)
+ *
+ * The pieces of a node are walked under rcu_read_lock() (allocation,
+ * statistics, free maps), never under grow_lock, and nothing in such a
+ * walk sleeps or allocates memory.  A piece leaves only after a grace
+ * period (co_elastic.c).
  *
  * co_held_lock is taken alone: held buffers are finished after it is
  * dropped.  co_node.mt_lock is innermost: nothing is taken under it, and the
@@ -85,6 +103,7 @@
 #include <linux/slab.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 
 #include "co_buddy.h"
@@ -115,6 +134,17 @@ struct vm_fault;
  * @nr_pages: pages in the piece
  * @reserved_mem: the piece is a reserve_mem= reservation (not given back
  *	to the page allocator at unload)
+ * @elastic: above the floor: given back once wholly free and idle
+ * @state: enum co_piece_state, read with READ_ONCE() under
+ *	rcu_read_lock(), written under co_node.grow_lock
+ * @free_since: jiffies when the shrink worker first saw the piece wholly
+ *	free (0: not free); under co_node.grow_lock
+ * @users: allocations running on the piece outside a read-side section
+ *	(they may sleep): a piece with users is not given back
+ *
+ * A piece lives in a slot of co_node.pieces; the slot array never moves,
+ * so a pointer to a piece (co_buffer.piece) stays valid.  A slot is empty
+ * until a piece is taken into it and again after the piece is given back.
  */
 struct co_piece {
 	struct co_buddy buddy;
@@ -122,6 +152,43 @@ struct co_piece {
 	unsigned long start_pfn;
 	unsigned long nr_pages;
 	bool reserved_mem;
+	bool elastic;
+	int state;
+	unsigned long free_since;
+	atomic_t users;
+};
+
+/**
+ * enum co_piece_state - a slot of co_node.pieces
+ * @CO_PIECE_EMPTY: no piece (never taken, or given back)
+ * @CO_PIECE_LIVE: allocations may be served from the piece
+ * @CO_PIECE_RETIRING: being given back: allocations skip it
+ */
+enum co_piece_state {
+	CO_PIECE_EMPTY,
+	CO_PIECE_LIVE,
+	CO_PIECE_RETIRING,
+};
+
+/**
+ * enum co_grow_fail - why a node's region last failed to grow
+ * @CO_GROW_OK: it never failed
+ * @CO_GROW_CEILING: the ceiling leaves no room for another piece
+ * @CO_GROW_CONTIG: the page allocator had no free contiguous range (a
+ *	fragmented machine, or memory short)
+ * @CO_GROW_SLOTS: every piece slot of the node is used
+ * @CO_GROW_NOMEM: the arena's own metadata could not be allocated
+ * @CO_GROW_INTR: a fatal signal interrupted the attempt
+ *
+ * The values are uapi: CARVEOUT_GROW_FAIL_* in struct carveout_stats.
+ */
+enum co_grow_fail {
+	CO_GROW_OK,
+	CO_GROW_CEILING,
+	CO_GROW_CONTIG,
+	CO_GROW_SLOTS,
+	CO_GROW_NOMEM,
+	CO_GROW_INTR,
 };
 
 /* The memory types a node keeps pools of (co_memtype.c). */
@@ -172,8 +239,28 @@ struct co_memtype_pool {
  * @mt_lock: protects @mt_pool
  * @mt_pool: per memory type (enum co_memtype), freed blocks kept in that
  *	type for reuse (co_memtype.c)
+ * @grow_lock: serialises changes of the pieces and of the fields below
+ * @floor: bytes of the pieces that are not elastic: never given back
+ * @ceiling: bytes the region may grow to
+ * @low_wmark: free bytes under which the region grows in the background
+ * @high_wmark: free bytes the region keeps when it shrinks while idle
+ * @piece_bytes: size of a piece taken for growth (a larger one when an
+ *	allocation needs it)
+ * @shrink_delay_ms: how long a piece stays wholly free before it is
+ *	given back
+ * @nr_elastic: live elastic pieces
+ * @grow_work: background growth (co_elastic.c)
+ * @shrink_work: idle give-back (co_elastic.c)
+ * @grow_count: pieces taken at run time
+ * @grow_bytes: bytes taken at run time
+ * @shrink_count: pieces given back at run time
+ * @shrink_bytes: bytes given back at run time
+ * @grow_fail_count: growth attempts that failed
+ * @last_fail: enum co_grow_fail of the last failure
+ * @last_fail_bytes: bytes the last failed attempt wanted
  *
- * Counters are atomics; the pieces are fixed after load.
+ * Counters are atomics.  @bytes, @floor, @ceiling, the watermarks and the
+ * last failure are written under @grow_lock and read with READ_ONCE().
  */
 struct co_node {
 	int nid;
@@ -200,6 +287,23 @@ struct co_node {
 	struct dentry *dir;
 	struct mutex mt_lock;	/* mt_pool */
 	struct co_memtype_pool mt_pool[CO_MEMTYPE_NR];
+	struct mutex grow_lock;	/* pieces, sizes, watermarks */
+	u64 floor;
+	u64 ceiling;
+	u64 low_wmark;
+	u64 high_wmark;
+	u64 piece_bytes;
+	unsigned int shrink_delay_ms;
+	atomic_t nr_elastic;
+	struct work_struct grow_work;
+	struct delayed_work shrink_work;
+	atomic64_t grow_count;
+	atomic64_t grow_bytes;
+	atomic64_t shrink_count;
+	atomic64_t shrink_bytes;
+	atomic64_t grow_fail_count;
+	int last_fail;
+	u64 last_fail_bytes;
 };
 
 /**
@@ -466,9 +570,56 @@ struct co_node *co_node_find(unsigned int nid);
 #define co_for_each_node(cn) \
 	for ((cn) = co_node_next(NULL); (cn); (cn) = co_node_next(cn))
 
-/* Every piece of @cn's region, by increasing address. */
+/**
+ * co_piece_live() - may allocations be served from a piece?
+ * @p: a slot of co_node.pieces
+ *
+ * Context: under rcu_read_lock() or co_node.grow_lock.
+ * Return: true for a live piece.
+ */
+static inline bool co_piece_live(const struct co_piece *p)
+{
+	/* Pairs with the release in co_elastic.c: the arena is set up. */
+	return smp_load_acquire(&p->state) == CO_PIECE_LIVE;
+}
+
+/**
+ * co_node_slots() - slots of a node's region that may hold a piece
+ * @cn: the node
+ *
+ * Context: any.
+ * Return: one past the highest slot ever used.
+ */
+static inline unsigned int co_node_slots(struct co_node *cn)
+{
+	/* Pairs with co_piece_add(): the slot is set up before it counts. */
+	return smp_load_acquire(&cn->nr_pieces);
+}
+
+/**
+ * co_piece_next() - the first live piece at or after a slot
+ * @cn: the node
+ * @p: a slot of @cn->pieces (or one past the last)
+ *
+ * Context: under rcu_read_lock() or co_node.grow_lock.
+ * Return: the piece, or NULL.
+ */
+static inline struct co_piece *co_piece_next(struct co_node *cn,
+					     struct co_piece *p)
+{
+	for (; p < cn->pieces + co_node_slots(cn); p++)
+		if (co_piece_live(p))
+			return p;
+	return NULL;
+}
+
+/*
+ * Every live piece of @cn's region, by slot.  Under rcu_read_lock() (the
+ * piece stays until the walk ends) or co_node.grow_lock.
+ */
 #define co_for_each_piece(cn, p) \
-	for ((p) = (cn)->pieces; (p) < (cn)->pieces + (cn)->nr_pieces; (p)++)
+	for ((p) = co_piece_next((cn), (cn)->pieces); (p); \
+	     (p) = co_piece_next((cn), (p) + 1))
 
 /* Orders reported per node: as many as struct carveout_stats carries. */
 #define CO_STATS_ORDERS		40
@@ -499,6 +650,17 @@ int co_node_walk_pieces(struct co_node *cn, co_piece_stats_fn fn, void *priv);
 int co_node_get_stats(struct co_node *cn, struct co_node_stats *st);
 u64 co_node_free_bytes(struct co_node *cn);
 u64 co_regions_largest_piece(void);
+int co_contig_alloc(int nid, unsigned long nr, unsigned int tries,
+		    gfp_t gfp, unsigned long *pfn);
+int co_piece_add(struct co_node *cn, unsigned long pfn, unsigned long nr,
+		 bool elastic);
+void co_piece_give_back(struct co_piece *p);
+bool co_piece_idle(struct co_piece *p);
+bool co_piece_busy(struct co_piece *p, unsigned long *allocated,
+		   unsigned long *referenced);
+unsigned int co_node_live_pieces(struct co_node *cn);
+struct co_piece *co_piece_nth(struct co_node *cn, unsigned int n,
+			      u32 *count);
 int co_piece_walk_free(struct co_piece *p, unsigned long from,
 		       co_buddy_walk_fn fn, void *priv);
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -506,10 +668,48 @@ struct zone;
 bool co_zone_allowed(struct zone *zone);
 int co_dmabuf_build_sgt(struct sg_table *sgt, struct device *dev,
 			phys_addr_t start, u64 size);
-bool co_piece_busy(struct co_piece *p, unsigned long *allocated,
-		   unsigned long *referenced);
 extern struct module *const co_module;
 #endif
+
+/* co_elastic.c: regions that grow and shrink at run time */
+extern unsigned int co_grow_tries;
+int co_elastic_init(void);
+void co_elastic_node_init(struct co_node *cn);
+void co_elastic_node_start(struct co_node *cn);
+void co_elastic_node_exit(struct co_node *cn);
+const char *co_grow_fail_name(int why);
+void co_elastic_exit(void);
+int co_elastic_grow(struct co_node *cn, u64 need, gfp_t gfp);
+void co_elastic_allocated(struct co_node *cn);
+void co_elastic_freed(struct co_piece *p);
+u64 co_elastic_growable(struct co_node *cn);
+int co_grow_floor(struct co_node *cn, u64 bytes);
+void co_elastic_kick(struct co_node *cn, unsigned long delay);
+bool co_elastic_retire(struct co_piece *p);
+unsigned long co_elastic_shrink(struct co_node *cn, bool idle_only,
+				unsigned long max_pages, unsigned long *next);
+
+/**
+ * struct co_resize - new limits of a node's region (CARVEOUT_IOC_RESIZE)
+ * @floor: bytes never given back
+ * @ceiling: bytes the region may grow to
+ * @low_wmark: see co_node.low_wmark
+ * @high_wmark: see co_node.high_wmark
+ * @piece_bytes: see co_node.piece_bytes
+ * @shrink_delay_ms: see co_node.shrink_delay_ms
+ * @set: CARVEOUT_RESIZE_* bits: which fields apply
+ */
+struct co_resize {
+	u64 floor;
+	u64 ceiling;
+	u64 low_wmark;
+	u64 high_wmark;
+	u64 piece_bytes;
+	u32 shrink_delay_ms;
+	u32 set;
+};
+
+int co_elastic_resize(struct co_node *cn, const struct co_resize *r);
 
 /* co_owner.c: owners (open files, the kernel client), users and limits */
 extern struct list_head co_files;

@@ -23,6 +23,9 @@
  *   co_page_mapcount()       user page table entries of an order-0 page:
  *                            page_mapcount() up to 6.14, an inline
  *                            folio_mapcount() from 6.12 (preferred)
+ *   co_shrinker_create()     shrinker_alloc()/shrinker_register() from
+ *                            6.7; a caller-allocated struct shrinker and
+ *                            register_shrinker() before
  */
 #ifndef _CARVEOUT_CO_COMPAT_H
 #define _CARVEOUT_CO_COMPAT_H
@@ -30,6 +33,8 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/shrinker.h>
+#include <linux/slab.h>
 
 #if defined(CO_HAVE_IMPORT_NS_STRING)
 #define CO_IMPORT_NS(ns)	MODULE_IMPORT_NS(#ns)
@@ -86,6 +91,55 @@ static inline int co_page_mapcount(struct page *page)
 	return page_mapcount(page);
 #else
 #error "carveout: no usable page mapcount helper (see Kbuild, co_has)"
+#endif
+}
+
+typedef unsigned long (*co_shrink_fn)(struct shrinker *s,
+				     struct shrink_control *sc);
+
+/*
+ * A registered shrinker named @name, or NULL.  seeks 0: the objects cost
+ * nothing to recreate, so reclaim asks for half of them at once.
+ */
+static inline struct shrinker *co_shrinker_create(const char *name,
+						  co_shrink_fn count,
+						  co_shrink_fn scan)
+{
+	struct shrinker *s;
+
+#ifdef CO_HAVE_SHRINKER_ALLOC
+	s = shrinker_alloc(0, "%s", name);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = 0;
+	shrinker_register(s);
+#else
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	s->count_objects = count;
+	s->scan_objects = scan;
+	s->seeks = 0;
+	if (register_shrinker(s, "%s", name)) {
+		kfree(s);
+		return NULL;
+	}
+#endif
+	return s;
+}
+
+/* Unregister and free a shrinker of co_shrinker_create() (NULL: none). */
+static inline void co_shrinker_destroy(struct shrinker *s)
+{
+	if (!s)
+		return;
+#ifdef CO_HAVE_SHRINKER_ALLOC
+	shrinker_free(s);
+#else
+	unregister_shrinker(s);
+	kfree(s);
 #endif
 }
 

@@ -40,7 +40,7 @@ static void co_summary_node(struct seq_file *m, struct co_node *cn,
 			    const struct co_node_stats *st)
 {
 	seq_printf(m, "%4d  %6u  %10llu  %10llu  %10llu  %7lld  %12lld  %10lld  %10llu  %10llu\n",
-		   cn->nid, cn->nr_pieces, st->region_bytes >> 10,
+		   cn->nid, co_node_live_pieces(cn), st->region_bytes >> 10,
 		   st->free_bytes >> 10, st->largest_free >> 10,
 		   atomic64_read(&cn->nr_buffers),
 		   atomic64_read(&cn->requested) >> 10,
@@ -152,6 +152,33 @@ static int co_numastat_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(co_numastat);
 
+/* Floor, size, ceiling, watermarks and the growth history of a node. */
+static int co_elastic_show(struct seq_file *m, void *v)
+{
+	struct co_node *cn = m->private;
+
+	seq_printf(m, "floor_kB %llu\nregion_kB %llu\nceiling_kB %llu\n",
+		   READ_ONCE(cn->floor) >> 10, READ_ONCE(cn->bytes) >> 10,
+		   READ_ONCE(cn->ceiling) >> 10);
+	seq_printf(m, "low_wmark_kB %llu\nhigh_wmark_kB %llu\npiece_kB %llu\nshrink_delay_ms %u\n",
+		   READ_ONCE(cn->low_wmark) >> 10,
+		   READ_ONCE(cn->high_wmark) >> 10,
+		   READ_ONCE(cn->piece_bytes) >> 10,
+		   READ_ONCE(cn->shrink_delay_ms));
+	seq_printf(m, "elastic_pieces %d\ngrow_count %lld\ngrow_kB %lld\nshrink_count %lld\nshrink_kB %lld\ngrow_fail %lld\n",
+		   atomic_read(&cn->nr_elastic),
+		   atomic64_read(&cn->grow_count),
+		   atomic64_read(&cn->grow_bytes) >> 10,
+		   atomic64_read(&cn->shrink_count),
+		   atomic64_read(&cn->shrink_bytes) >> 10,
+		   atomic64_read(&cn->grow_fail_count));
+	seq_printf(m, "last_fail %s\nlast_fail_kB %llu\n",
+		   co_grow_fail_name(READ_ONCE(cn->last_fail)),
+		   READ_ONCE(cn->last_fail_bytes) >> 10);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(co_elastic);
+
 /* Background zeroing (co_zero.c): what is clean, what it cost. */
 static int co_zeroing_show(struct seq_file *m, void *v)
 {
@@ -213,6 +240,8 @@ void co_debugfs_init(void)
 				    &co_numastat_fops);
 		debugfs_create_file("zeroing", 0400, cn->dir, cn,
 				    &co_zeroing_fops);
+		debugfs_create_file("elastic", 0400, cn->dir, cn,
+				    &co_elastic_fops);
 	}
 }
 

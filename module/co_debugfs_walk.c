@@ -253,19 +253,23 @@ static void *co_freemap_fill(struct co_freemap_iter *it, loff_t *pos)
 
 	it->n = 0;
 	it->i = 0;
-	for (; i < it->cn->nr_pieces; i++, off = 0) {
+	/* Pieces come and go (co_elastic.c): walk the live ones under RCU. */
+	rcu_read_lock();
+	for (; i < co_node_slots(it->cn); i++, off = 0) {
 		p = &it->cn->pieces[i];
-		if (off >= p->nr_pages)
+		if (!co_piece_live(p) || off >= p->nr_pages)
 			continue;
 		co_piece_walk_free(p, p->start_pfn + off, co_freemap_take, it);
 		if (it->n) {
-			it->piece = i;
 			it->start = p->start_pfn;
+			rcu_read_unlock();
+			it->piece = i;
 			*pos = co_freemap_pos(i, it->blk[0].pfn - p->start_pfn);
 			return &it->blk[0];
 		}
 	}
-	*pos = co_freemap_pos(it->cn->nr_pieces, 0);
+	rcu_read_unlock();
+	*pos = co_freemap_pos(i, 0);
 	return NULL;
 }
 

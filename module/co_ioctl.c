@@ -46,6 +46,7 @@ static_assert(sizeof(struct carveout_sync) == CARVEOUT_SYNC_MIN_SIZE);
 static_assert(sizeof(struct carveout_export) == CARVEOUT_EXPORT_MIN_SIZE);
 static_assert(offsetofend(struct carveout_stats, free_blocks) ==
 	      CARVEOUT_STATS_MIN_SIZE);
+static_assert(sizeof(struct carveout_resize) == CARVEOUT_RESIZE_MIN_SIZE);
 static_assert(sizeof(struct carveout_freemap) == CARVEOUT_FREEMAP_MIN_SIZE);
 static_assert(sizeof(struct carveout_slabinfo) == CARVEOUT_SLABINFO_MIN_SIZE);
 static_assert(ARRAY_SIZE(((struct carveout_stats *)0)->free_blocks) ==
@@ -63,6 +64,7 @@ union co_ioctl_arg {
 	struct carveout_stats stats;
 	struct carveout_freemap freemap;
 	struct carveout_slabinfo slabinfo;
+	struct carveout_resize resize;
 };
 
 static bool co_is_zero(const void *p, size_t len)
@@ -138,10 +140,14 @@ static int co_info_nodes(struct carveout_info *info)
 		if (ret)
 			break;
 		info->total_bytes += st->region_bytes;
+		info->floor_bytes += READ_ONCE(cn->floor);
+		info->ceiling_bytes += max(READ_ONCE(cn->ceiling),
+					   st->region_bytes);
 		info->max_alloc = max(info->max_alloc, st->largest_free);
 		if (n < info->nodes_cap) {
 			ni = (struct carveout_node_info) {
-				.node = cn->nid, .nr_pieces = cn->nr_pieces,
+				.node = cn->nid,
+				.nr_pieces = co_node_live_pieces(cn),
 				.region_bytes = st->region_bytes,
 				.free_bytes = st->free_bytes,
 				.largest_free = st->largest_free,
@@ -211,7 +217,7 @@ static int co_cmd_info(struct co_ucmd *uc)
 	info->caps = CARVEOUT_CAP_NUMA | CARVEOUT_CAP_SLAB |
 		     CARVEOUT_CAP_DMA_MAP | CARVEOUT_CAP_DMABUF |
 		     CARVEOUT_CAP_FREEMAP | CARVEOUT_CAP_LIMITS |
-		     CARVEOUT_CAP_PREZERO;
+		     CARVEOUT_CAP_PREZERO | CARVEOUT_CAP_ELASTIC;
 	if (IS_ENABLED(CONFIG_X86))
 		info->caps |= CARVEOUT_CAP_WC | CARVEOUT_CAP_UNCACHED;
 	if (capable(CAP_SYS_ADMIN))
@@ -495,6 +501,24 @@ static void co_stats_counters(struct carveout_stats *s, struct co_node *cn)
 	s->sync_zeroed_bytes = atomic64_read(&cn->sync_zeroed);
 }
 
+static void co_stats_elastic(struct carveout_stats *s, struct co_node *cn)
+{
+	s->floor_bytes = READ_ONCE(cn->floor);
+	s->ceiling_bytes = max(READ_ONCE(cn->ceiling), s->region_bytes);
+	s->low_wmark = READ_ONCE(cn->low_wmark);
+	s->high_wmark = READ_ONCE(cn->high_wmark);
+	s->piece_bytes = READ_ONCE(cn->piece_bytes);
+	s->shrink_delay_ms = READ_ONCE(cn->shrink_delay_ms);
+	s->nr_elastic = atomic_read(&cn->nr_elastic);
+	s->grow_count = atomic64_read(&cn->grow_count);
+	s->grow_bytes = atomic64_read(&cn->grow_bytes);
+	s->shrink_count = atomic64_read(&cn->shrink_count);
+	s->shrink_bytes = atomic64_read(&cn->shrink_bytes);
+	s->grow_fail_count = atomic64_read(&cn->grow_fail_count);
+	s->last_fail = READ_ONCE(cn->last_fail);
+	s->last_fail_bytes = READ_ONCE(cn->last_fail_bytes);
+}
+
 /**
  * co_stats_fill() - a node's figures, as CARVEOUT_IOC_STATS reports them
  * @s: filled from @nr_orders on; the header (size, flags, node) is the
@@ -525,6 +549,7 @@ int co_stats_fill(struct carveout_stats *s, unsigned int nid)
 		s->clean_bytes = st->clean_bytes;
 		memcpy(s->free_blocks, st->free_blocks, sizeof(s->free_blocks));
 		co_stats_counters(s, cn);
+		co_stats_elastic(s, cn);
 	}
 	kfree(st);
 	return ret;
@@ -580,21 +605,26 @@ static int co_cmd_freemap(struct co_ucmd *uc)
 	cn = co_node_find(fm->node);
 	if (!cn)
 		return -ENODEV;
-	if (fm->piece >= cn->nr_pieces)
-		return -EINVAL;
-	p = &cn->pieces[fm->piece];
-	if (fm->start > p->nr_pages)
-		return -EINVAL;
 	w.cap = min_t(u32, fm->blocks_cap, CO_FREEMAP_BATCH);
 	w.blocks = kcalloc(w.cap, sizeof(*w.blocks), GFP_KERNEL);
 	if (!w.blocks)
 		return -ENOMEM;
-	w.base = p->start_pfn;
-	w.next = p->nr_pages;
-	co_piece_walk_free(p, p->start_pfn + fm->start, co_freemap_one, &w);
+	/* Piece @fm->piece is the node's live piece of that rank. */
+	rcu_read_lock();
+	p = co_piece_nth(cn, fm->piece, &fm->nr_pieces);
+	if (p && fm->start <= p->nr_pages) {
+		fm->piece_pages = p->nr_pages;
+		w.base = p->start_pfn;
+		w.next = p->nr_pages;
+		co_piece_walk_free(p, p->start_pfn + fm->start,
+				   co_freemap_one, &w);
+	}
+	rcu_read_unlock();
+	if (!fm->piece_pages) {
+		kfree(w.blocks);
+		return -EINVAL;
+	}
 	fm->nr_blocks = w.n;
-	fm->nr_pieces = cn->nr_pieces;
-	fm->piece_pages = p->nr_pages;
 	fm->next = w.next;
 	ret = -EFAULT;
 	if (!copy_to_user(u64_to_user_ptr(fm->blocks_ptr), w.blocks,
@@ -657,6 +687,40 @@ static int co_cmd_slabinfo(struct co_ucmd *uc)
 	return ret ? ret : co_ucmd_respond(uc);
 }
 
+static int co_cmd_resize(struct co_ucmd *uc)
+{
+	struct carveout_resize *rs = uc->cmd;
+	struct co_resize r;
+	struct co_node *cn;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if ((rs->flags & ~CARVEOUT_RESIZE_FLAGS) || rs->region_bytes)
+		return -EINVAL;
+	cn = co_node_find(rs->node);
+	if (!cn)
+		return -ENODEV;
+	r = (struct co_resize) {
+		.floor = rs->floor, .ceiling = rs->ceiling,
+		.low_wmark = rs->low_wmark, .high_wmark = rs->high_wmark,
+		.piece_bytes = rs->piece_bytes,
+		.shrink_delay_ms = rs->shrink_delay_ms, .set = rs->flags,
+	};
+	ret = co_elastic_resize(cn, &r);
+	rs->floor = READ_ONCE(cn->floor);
+	rs->region_bytes = READ_ONCE(cn->bytes);
+	rs->ceiling = max(READ_ONCE(cn->ceiling), rs->region_bytes);
+	rs->low_wmark = READ_ONCE(cn->low_wmark);
+	rs->high_wmark = READ_ONCE(cn->high_wmark);
+	rs->piece_bytes = READ_ONCE(cn->piece_bytes);
+	rs->shrink_delay_ms = READ_ONCE(cn->shrink_delay_ms);
+	/* Even a floor that could not be raised reports where it stands. */
+	if (ret && ret != -ENOMEM)
+		return ret;
+	return co_ucmd_respond(uc) ?: ret;
+}
+
 /**
  * struct co_ioctl_op - one command of the table
  * @min_size: the argument's first-version size (CARVEOUT_*_MIN_SIZE)
@@ -690,6 +754,8 @@ static const struct co_ioctl_op co_ioctl_ops[] = {
 	      co_cmd_freemap),
 	CO_OP(SLABINFO, struct carveout_slabinfo, CARVEOUT_SLABINFO_MIN_SIZE,
 	      co_cmd_slabinfo),
+	CO_OP(RESIZE, struct carveout_resize, CARVEOUT_RESIZE_MIN_SIZE,
+	      co_cmd_resize),
 };
 
 /**

@@ -13,6 +13,13 @@
  * the pools are drained back to the arena and the node is tried again.
  * numastat counts as the page allocator's does.
  *
+ * When no node in the policy's order can serve a request, the nodes whose
+ * regions may grow (co_elastic.c) are asked, in the same order, for one
+ * more piece large enough for it, and the request is tried there again.
+ * Pieces are walked under rcu_read_lock(): a piece being given back is
+ * skipped, and a block taken from one that started retiring during the
+ * walk is freed again (see the top of co_elastic.c).
+ *
  * A sub-page buffer's mapping (and its IOMMU mapping) covers its whole
  * page, so a page must hold only zeros and its owner's objects: a page is
  * zeroed when it starts serving an owner's slab.  The slab core does not
@@ -122,12 +129,31 @@ bool co_use_slab(const struct co_alloc_req *req)
 	       (!req->align || req->align <= CO_SLAB_ALIGN);
 }
 
+/* @buf got @nr pages at @pfn of @p; the reserve may say no. */
+static int co_node_took(struct co_file *f, struct co_node *cn,
+			struct co_buffer *buf, struct co_piece *p,
+			unsigned long pfn, unsigned long nr)
+{
+	/* The node's reserve is not for everyone (co_owner.c). */
+	if (!co_reserve_ok(f, cn, 0)) {
+		WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+		co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
+		co_elastic_freed(p);
+		return -ENOMEM;
+	}
+	buf->piece = p;
+	buf->phys = PFN_PHYS(pfn);
+	buf->granted = (u64)nr << PAGE_SHIFT;
+	return 0;
+}
+
 /* Take the memory for @buf on @cn; fills phys, granted, piece or slab. */
 static int co_node_take(struct co_file *f, struct co_node *cn,
 			struct co_buffer *buf, const struct co_alloc_req *req,
 			unsigned long limit_pfn)
 {
 	unsigned long pfn, nr, align;
+	bool got;
 	struct co_slab_set *s;
 	struct co_piece *p;
 	u64 addr;
@@ -149,21 +175,32 @@ static int co_node_take(struct co_file *f, struct co_node *cn,
 	}
 	nr = DIV_ROUND_UP(req->size, PAGE_SIZE);
 	align = req->align > PAGE_SIZE ? req->align >> PAGE_SHIFT : 0;
+	rcu_read_lock();
 	co_for_each_piece(cn, p) {
-		if (!co_buddy_alloc_clean(&p->buddy, nr, align, limit_pfn,
-					  &pfn, &buf->clean)) {
-			/* The node's reserve is not for everyone (co_owner.c). */
-			if (!co_reserve_ok(f, cn, 0)) {
-				WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
-				co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
-				return -ENOMEM;
-			}
-			buf->piece = p;
-			buf->phys = PFN_PHYS(pfn);
-			buf->granted = (u64)nr << PAGE_SHIFT;
-			return 0;
+		/*
+		 * The allocation may sleep (a zeroing step it waits for), so it
+		 * runs outside the read-side section, holding the piece's users
+		 * count instead: a piece with users is not given back
+		 * (co_elastic.c).
+		 */
+		atomic_inc(&p->users);
+		rcu_read_unlock();
+		got = !co_buddy_alloc_clean(&p->buddy, nr, align, limit_pfn,
+					    &pfn, &buf->clean);
+		/* Started retiring meanwhile: give the block back. */
+		if (got && READ_ONCE(p->state) != CO_PIECE_LIVE) {
+			WARN_ON_ONCE(co_buddy_free(&p->buddy, pfn, nr));
+			co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
+			got = false;
 		}
+		/* Orders the arena's state before the count (co_elastic.c). */
+		smp_mb__before_atomic();
+		atomic_dec(&p->users);
+		if (got)
+			return co_node_took(f, cn, buf, p, pfn, nr);
+		rcu_read_lock();
 	}
+	rcu_read_unlock();
 	return -ENOMEM;
 }
 
@@ -219,12 +256,33 @@ void co_place_exit(void)
  */
 void co_place_release(struct co_buffer *buf)
 {
-	if (buf->slab)
+	if (buf->slab) {
 		WARN_ON_ONCE(co_slab_free(buf->slab, buf->phys, buf->size));
-	else
+	} else {
 		WARN_ON_ONCE(co_buddy_free(&buf->piece->buddy,
 					   PHYS_PFN(buf->phys),
 					   buf->granted >> PAGE_SHIFT));
+		co_elastic_freed(buf->piece);
+	}
+}
+
+/* Grow a node of @order by a piece for @req and take @buf from it. */
+static int co_place_grow(struct co_file *f, struct co_buffer *buf,
+			 const struct co_alloc_req *req,
+			 unsigned long limit_pfn, const int *order, int n)
+{
+	u64 need = max(PAGE_ALIGN(req->size), req->align);
+	struct co_node *cn;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		cn = co_node_find(order[i]);
+		if (co_elastic_grow(cn, need, GFP_KERNEL))
+			continue;
+		if (!co_node_take(f, cn, buf, req, limit_pfn))
+			return i;
+	}
+	return -ENOMEM;
 }
 
 /**
@@ -268,8 +326,12 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 			break;
 		atomic64_inc(&cn->fail_count);
 	}
-	if (i == n)
-		return -ENOMEM;
+	if (i == n) {
+		i = co_place_grow(f, buf, req, limit_pfn, order, n);
+		if (i < 0)
+			return i;
+		cn = co_node_find(order[i]);
+	}
 	if (buf->slab) {
 		ret = co_slab_pages_claim(f, buf);
 		if (ret) {
@@ -290,5 +352,6 @@ int co_place(struct co_file *f, struct co_buffer *buf,
 	}
 	atomic64_inc(cn->nid == numa_node_id() ? &cn->local_node :
 						  &cn->other_node);
+	co_elastic_allocated(cn);
 	return 0;
 }

@@ -14,10 +14,15 @@
  * be several pieces, each its own arena.  A named boot-time reservation
  * (reserve_mem=, Linux 6.11+) can be used instead.
  *
- * Regions are fixed after load and freed at unload, when nothing can use
- * them any more (the module is pinned by every file, mapping and dma-buf).
+ * What is reserved at load is the region's floor: never given back before
+ * unload.  Above it a region may grow and shrink by whole pieces at run
+ * time (co_elastic.c); a piece lives in a slot of co_node.pieces, an array
+ * that never moves, and is walked under rcu_read_lock().  Everything left
+ * is freed at unload, when nothing can use it any more (the module is
+ * pinned by every file, mapping and dma-buf).
  *
- * Lock order: no locks; runs at load and unload only.
+ * Lock order: see carveout.h; pieces are added under co_node.grow_lock
+ * (or at load, before anyone can see the node).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,7 +39,7 @@
 #include "carveout.h"
 #include "co_compat.h"
 
-#define CO_MAX_PIECES	64
+#define CO_MAX_PIECES	256
 
 static char *size = "64M";
 module_param(size, charp, 0444);
@@ -163,11 +168,23 @@ VISIBLE_IF_KUNIT bool co_zone_allowed(struct zone *zone)
 }
 EXPORT_SYMBOL_IF_KUNIT(co_zone_allowed);
 
-/*
- * Take @nr pages (a multiple of the pageblock size) on node @nid, naturally
- * aligned to the largest power of two not above @nr.
+/**
+ * co_contig_alloc() - take contiguous pages from the page allocator
+ * @nid: node
+ * @nr: pages, a multiple of the pageblock size
+ * @tries: candidate ranges to try at most (0: every one): bounds the time
+ *	an allocation waiting for growth spends
+ * @gfp: for alloc_contig_range()'s migrations
+ * @pfn: set to the first page
+ *
+ * The range is naturally aligned to the largest power of two not above
+ * @nr, tried from the top of the node's zones downwards.
+ *
+ * Context: process context, sleeps.
+ * Return: 0, -EINTR on a fatal signal, -ENOMEM.
  */
-static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
+int co_contig_alloc(int nid, unsigned long nr, unsigned int tries,
+		    gfp_t gfp, unsigned long *pfn)
 {
 	unsigned long align = 1UL << ilog2(nr);
 	pg_data_t *pgdat = NODE_DATA(nid);
@@ -188,11 +205,12 @@ static int co_contig_alloc(int nid, unsigned long nr, unsigned long *pfn)
 			if (!co_range_usable(zone, start, nr) ||
 			    co_should_fail(nr << PAGE_SHIFT))
 				goto next;
-			if (!co_alloc_contig_range(start, start + nr,
-						   GFP_KERNEL | __GFP_NOWARN)) {
+			if (!co_alloc_contig_range(start, start + nr, gfp)) {
 				*pfn = start;
 				return 0;
 			}
+			if (tries && !--tries)
+				return -ENOMEM;
 next:
 			if (start < align)
 				break;
@@ -201,12 +219,32 @@ next:
 	return -ENOMEM;
 }
 
-static int co_piece_init(struct co_node *cn, unsigned long pfn,
-			 unsigned long nr, bool reserved_mem)
+/**
+ * co_piece_add() - make [@pfn, @pfn + @nr) a piece of a node's region
+ * @cn: the node
+ * @pfn: first page, taken from the page allocator by the caller
+ * @nr: pages
+ * @elastic: above the floor (may be given back at run time)
+ *
+ * The piece goes into the first empty slot, and allocations see it once
+ * its arena is set up.
+ *
+ * Context: process context; co_node.grow_lock held (or module load).
+ * Return: 0, -ENOSPC when every slot is used, -ENOMEM.
+ */
+int co_piece_add(struct co_node *cn, unsigned long pfn, unsigned long nr,
+		 bool elastic)
 {
-	struct co_piece *p = &cn->pieces[cn->nr_pieces];
+	struct co_piece *p;
+	unsigned int i;
 	int ret;
 
+	for (i = 0; i < CO_MAX_PIECES; i++)
+		if (READ_ONCE(cn->pieces[i].state) == CO_PIECE_EMPTY)
+			break;
+	if (i == CO_MAX_PIECES)
+		return -ENOSPC;
+	p = &cn->pieces[i];
 	if (co_should_fail(nr))
 		return -ENOMEM;
 	ret = co_buddy_init(&p->buddy, pfn, nr);
@@ -215,10 +253,77 @@ static int co_piece_init(struct co_node *cn, unsigned long pfn,
 	p->node = cn;
 	p->start_pfn = pfn;
 	p->nr_pages = nr;
-	p->reserved_mem = reserved_mem;
-	cn->nr_pieces++;
-	cn->bytes += (u64)nr << PAGE_SHIFT;
+	p->reserved_mem = false;
+	p->elastic = elastic;
+	p->free_since = 0;
+	atomic_set(&p->users, 0);
+	WRITE_ONCE(cn->bytes, cn->bytes + ((u64)nr << PAGE_SHIFT));
+	if (elastic)
+		atomic_inc(&cn->nr_elastic);
+	else
+		WRITE_ONCE(cn->floor, cn->floor + ((u64)nr << PAGE_SHIFT));
+	/* Publishes the arena to co_piece_live(). */
+	smp_store_release(&p->state, CO_PIECE_LIVE);
+	if (i >= cn->nr_pieces) /* publishes the slot to co_node_slots() */
+		smp_store_release(&cn->nr_pieces, i + 1);
 	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_piece_add);
+
+/**
+ * co_node_live_pieces() - pieces a node's region is made of now
+ * @cn: the node
+ *
+ * Context: any.
+ * Return: the number of live pieces (slots may be empty between them).
+ */
+unsigned int co_node_live_pieces(struct co_node *cn)
+{
+	struct co_piece *p;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	co_for_each_piece(cn, p)
+		n++;
+	rcu_read_unlock();
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(co_node_live_pieces);
+
+/**
+ * co_piece_nth() - a node's live piece of a given rank
+ * @cn: the node
+ * @n: rank, from 0, in slot order
+ * @count: set to the number of live pieces
+ *
+ * Context: under rcu_read_lock() (the piece stays until it is dropped).
+ * Return: the piece, or NULL when @n >= *@count.
+ */
+struct co_piece *co_piece_nth(struct co_node *cn, unsigned int n,
+			      u32 *count)
+{
+	struct co_piece *p, *found = NULL;
+	u32 i = 0;
+
+	co_for_each_piece(cn, p) {
+		if (i == n)
+			found = p;
+		i++;
+	}
+	*count = i;
+	return found;
+}
+
+static int co_piece_init(struct co_node *cn, unsigned long pfn,
+			 unsigned long nr, bool reserved_mem)
+{
+	unsigned int before = cn->nr_pieces;
+	int ret;
+
+	ret = co_piece_add(cn, pfn, nr, false);
+	if (!ret)
+		cn->pieces[before].reserved_mem = reserved_mem;
+	return ret;
 }
 
 /**
@@ -231,9 +336,8 @@ static int co_piece_init(struct co_node *cn, unsigned long pfn,
  * Context: process context, sleeps; nothing may allocate from @p.
  * Return: true when either count is not zero.
  */
-VISIBLE_IF_KUNIT bool co_piece_busy(struct co_piece *p,
-				    unsigned long *allocated,
-				    unsigned long *referenced)
+bool co_piece_busy(struct co_piece *p, unsigned long *allocated,
+		   unsigned long *referenced)
 {
 	unsigned long pfn, end = p->start_pfn + p->nr_pages;
 
@@ -249,13 +353,31 @@ VISIBLE_IF_KUNIT bool co_piece_busy(struct co_piece *p,
 }
 EXPORT_SYMBOL_IF_KUNIT(co_piece_busy);
 
-/*
- * Give a piece back to the page allocator, unless something still uses a
- * page of it: module references make that impossible (every buffer, file,
- * mapping and held page pins the module), so a busy piece at unload is a
- * bug elsewhere, and leaking the piece is the only safe answer.
+/**
+ * co_piece_idle() - is every page of a piece free in its arena?
+ * @p: a live piece
+ *
+ * Context: any; takes the arena's lock.
+ * Return: true when the arena has handed out nothing.
  */
-static void co_piece_give_back(struct co_piece *p)
+bool co_piece_idle(struct co_piece *p)
+{
+	return co_buddy_free_pages(&p->buddy) == p->nr_pages;
+}
+
+/**
+ * co_piece_give_back() - give a piece back to the page allocator
+ * @p: the piece; nothing may allocate from it any more
+ *
+ * Unless something still uses a page of it: at unload, module references
+ * make that impossible (every buffer, file, mapping and held page pins the
+ * module), and at run time the caller checked the arena is wholly free,
+ * so a busy piece is a bug elsewhere, and leaking the piece is the only
+ * safe answer.  A reserve_mem= piece is not the page allocator's.
+ *
+ * Context: process context, sleeps.
+ */
+void co_piece_give_back(struct co_piece *p)
 {
 	unsigned long allocated, referenced;
 
@@ -274,11 +396,12 @@ static void co_node_free(struct co_node *cn)
 {
 	struct co_piece *p;
 
+	co_elastic_node_exit(cn);
 	co_for_each_piece(cn, p) {
 		co_piece_give_back(p);
 		co_buddy_destroy(&p->buddy);
 	}
-	kfree(cn->pieces);
+	kvfree(cn->pieces);
 	kfree(cn);
 }
 
@@ -291,12 +414,15 @@ static struct co_node *co_node_get(int nid)
 	cn = co_kzalloc(sizeof(*cn), GFP_KERNEL);
 	if (!cn)
 		return NULL;
-	cn->pieces = co_kcalloc(CO_MAX_PIECES, sizeof(*cn->pieces), GFP_KERNEL);
+	cn->pieces = co_should_fail(CO_MAX_PIECES * sizeof(*cn->pieces)) ?
+		     NULL : kvcalloc(CO_MAX_PIECES, sizeof(*cn->pieces),
+				     GFP_KERNEL);
 	if (!cn->pieces) {
 		kfree(cn);
 		return NULL;
 	}
 	cn->nid = nid;
+	co_elastic_node_init(cn);
 	co_nodes[nid] = cn;
 	return cn;
 }
@@ -312,7 +438,8 @@ static int co_node_reserve(struct co_node *cn, u64 bytes, u64 min_bytes)
 	piece = want;
 	while (got < want) {
 		n = min(piece, want - got);
-		ret = co_contig_alloc(cn->nid, n, &pfn);
+		ret = co_contig_alloc(cn->nid, n, 0, GFP_KERNEL | __GFP_NOWARN,
+				      &pfn);
 		if (ret == -EINTR)
 			return ret;
 		if (!ret) {
@@ -356,8 +483,6 @@ static int co_reserve_named(char *name)
 	cn = co_node_get(nid);
 	if (!cn)
 		return -ENOMEM;
-	if (cn->nr_pieces == CO_MAX_PIECES)
-		return -ENOSPC;
 	pr_info("node %d: using reserve_mem \"%s\" at %pa, %lu MiB\n", nid,
 		name, &start, (nr << PAGE_SHIFT) >> 20);
 	return co_piece_init(cn, pfn, nr, true);
@@ -390,8 +515,9 @@ static void co_report_node(struct co_node *cn)
 {
 	struct co_piece *p;
 
-	pr_info("node %d: %llu MiB in %u piece%s\n", cn->nid, cn->bytes >> 20,
-		cn->nr_pieces, cn->nr_pieces == 1 ? "" : "s");
+	pr_info("node %d: %llu MiB in %u piece%s, ceiling %llu MiB\n", cn->nid,
+		cn->bytes >> 20, cn->nr_pieces, cn->nr_pieces == 1 ? "" : "s",
+		cn->ceiling >> 20);
 	co_for_each_piece(cn, p)
 		pr_info("node %d: piece %td: pfn %#lx-%#lx (%lu MiB)%s\n",
 			cn->nid, p - cn->pieces, p->start_pfn,
@@ -467,6 +593,7 @@ static void co_regions_settle(void)
 			co_nodes[nid] = NULL;
 			continue;
 		}
+		co_elastic_node_start(co_nodes[nid]);
 		co_report_node(co_nodes[nid]);
 		co_nr_nodes++;
 	}
@@ -487,9 +614,14 @@ int co_regions_init(void)
 		pr_err("bad carveout.min_piece \"%s\"\n", min_piece);
 		return -EINVAL;
 	}
+	ret = co_elastic_init();
+	if (ret)
+		return ret;
 	sizes = co_kcalloc(MAX_NUMNODES, sizeof(*sizes), GFP_KERNEL);
-	if (!sizes)
+	if (!sizes) {
+		co_elastic_exit();
 		return -ENOMEM;
+	}
 	ret = co_regions_sizes(sizes);
 	if (!ret && reserve_mem && *reserve_mem)
 		ret = co_reserve_mem_all();
@@ -517,6 +649,7 @@ void co_regions_exit(void)
 {
 	struct co_node *cn;
 
+	co_elastic_exit();
 	while ((cn = co_node_next(NULL))) {
 		co_nodes[cn->nid] = NULL;
 		co_node_free(cn);
@@ -558,7 +691,8 @@ EXPORT_SYMBOL_IF_KUNIT(co_node_next);
 /**
  * co_node_walk_pieces() - call @fn with a snapshot of each piece
  * @cn: the node
- * @fn: called per piece, in address order, with no lock held
+ * @fn: called per live piece, by slot, under rcu_read_lock(): must not
+ *	sleep
  * @priv: passed to @fn
  *
  * Context: process context; takes each arena's lock for its snapshot.
@@ -572,10 +706,12 @@ int co_node_walk_pieces(struct co_node *cn, co_piece_stats_fn fn, void *priv)
 	st = kmalloc(sizeof(*st), GFP_KERNEL);
 	if (!st)
 		return -ENOMEM;
+	rcu_read_lock();
 	co_for_each_piece(cn, p) {
 		co_buddy_get_stats(&p->buddy, st);
 		fn(p, p - cn->pieces, st, priv);
 	}
+	rcu_read_unlock();
 	kfree(st);
 	return 0;
 }
@@ -611,7 +747,7 @@ static void co_node_add_piece(struct co_piece *p, unsigned int index,
 int co_node_get_stats(struct co_node *cn, struct co_node_stats *st)
 {
 	memset(st, 0, sizeof(*st));
-	st->region_bytes = cn->bytes;
+	st->region_bytes = READ_ONCE(cn->bytes);
 	return co_node_walk_pieces(cn, co_node_add_piece, st);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_node_get_stats);
@@ -628,14 +764,18 @@ u64 co_node_free_bytes(struct co_node *cn)
 	struct co_piece *p;
 	u64 sum = 0;
 
+	rcu_read_lock();
 	co_for_each_piece(cn, p)
 		sum += (u64)co_buddy_free_pages(&p->buddy) << PAGE_SHIFT;
+	rcu_read_unlock();
 	return sum;
 }
 EXPORT_SYMBOL_IF_KUNIT(co_node_free_bytes);
 
 /**
  * co_regions_largest_piece() - the largest piece of any region
+ *
+ * Counts the largest piece a region could still grow by.
  *
  * Context: any.
  * Return: its size in bytes; no buffer can be larger.
@@ -646,9 +786,13 @@ u64 co_regions_largest_piece(void)
 	struct co_piece *p;
 	u64 best = 0;
 
-	co_for_each_node(cn)
+	co_for_each_node(cn) {
+		best = max(best, co_elastic_growable(cn));
+		rcu_read_lock();
 		co_for_each_piece(cn, p)
 			best = max_t(u64, best, (u64)p->nr_pages << PAGE_SHIFT);
+		rcu_read_unlock();
+	}
 	return best;
 }
 

@@ -13,5 +13,6 @@ extern struct kunit_suite carveout_region_suite;
 extern struct kunit_suite carveout_policy_suite;
 extern struct kunit_suite carveout_buffer_suite;
 extern struct kunit_suite carveout_access_suite;
+extern struct kunit_suite carveout_elastic_suite;
 
 #endif /* _CO_KUNIT_H */

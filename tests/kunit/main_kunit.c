@@ -13,7 +13,7 @@ kunit_test_suites(&carveout_buddy_suite, &carveout_buddy_clean_suite,
 		  &carveout_slab_suite,
 		  &carveout_uapi_suite, &carveout_region_suite,
 		  &carveout_policy_suite, &carveout_buffer_suite,
-		  &carveout_access_suite);
+		  &carveout_access_suite, &carveout_elastic_suite);
 
 MODULE_DESCRIPTION("KUnit tests for carveout");
 MODULE_LICENSE("GPL");

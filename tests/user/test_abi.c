@@ -19,7 +19,8 @@
  * batch covers every free page of an idle region exactly once, in address
  * order, and agrees with STATS (free bytes and blocks per order); SLABINFO
  * shows this file's own sub-page objects and nobody else's; FREEMAP's and
- * SLABINFO's own error paths.
+ * SLABINFO's own error paths.  RESIZE changing nothing gives the node's
+ * floor, size and ceiling back (its effects: test_elastic.c).
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -340,6 +341,23 @@ static int check_stats(const void *arg, size_t usize)
 	       s->nr_orders <= 40 && s->free_bytes <= s->region_bytes;
 }
 
+/* RESIZE changing nothing: the node's values come back. */
+static int prep_resize(void *arg)
+{
+	((struct carveout_resize *)arg)->node = env.node;
+	return 0;
+}
+
+static int check_resize(const void *arg, size_t usize)
+{
+	const struct carveout_resize *r = arg;
+
+	(void)usize;
+	return r->region_bytes == env.region_bytes && r->floor &&
+	       r->floor <= r->region_bytes && r->region_bytes <= r->ceiling &&
+	       r->piece_bytes;
+}
+
 static int prep_freemap(void *arg)
 {
 	struct carveout_freemap *f = arg;
@@ -401,6 +419,8 @@ static const struct cmd_case cases[] = {
 	     check_freemap, release_none),
 	CASE("SLABINFO", SLABINFO, carveout_slabinfo, SLABINFO, 0, prep_slabinfo,
 	     check_slabinfo, release_none),
+	CASE("RESIZE", RESIZE, carveout_resize, RESIZE, 0, prep_resize,
+	     check_resize, release_none),
 };
 
 /* ---- the size rules, per command ------------------------------------------ */
@@ -512,6 +532,8 @@ static uint32_t allowed_flags(const struct cmd_case *c)
 		return CARVEOUT_ALLOC_FLAGS;
 	if (c->cmd == CARVEOUT_IOC_EXPORT)
 		return CARVEOUT_EXPORT_FLAGS;
+	if (c->cmd == CARVEOUT_IOC_RESIZE)
+		return CARVEOUT_RESIZE_FLAGS;
 	return 0;
 }
 
@@ -580,8 +602,8 @@ static void test_unknown_commands(void)
 		const char *what;
 		unsigned long cmd;
 	} bad[] = {
-		{ "_IO(0xC5, 0x8a), after the last command",
-		  _IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_SLABINFO + 1) },
+		{ "_IO(0xC5, 0x8b), after the last command",
+		  _IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_RESIZE + 1) },
 		{ "_IO(0xC5, 0x7f), before the first", _IO(CARVEOUT_IOC_MAGIC, 0x7f) },
 		{ "_IO(0xC5, 0xff)", _IO(CARVEOUT_IOC_MAGIC, 0xff) },
 		{ "0.1's INFO, _IOWR(0xC5, 0, 72 bytes)",

@@ -50,6 +50,7 @@
 #define CARVEOUT_CAP_LIMITS	0x100ULL	/* INFO: reserve, caps, caller's limits */
 #define CARVEOUT_CAP_DMA_HEAP	0x200ULL	/* heaps in /dev/dma_heap */
 #define CARVEOUT_CAP_PREZERO	0x400ULL	/* background zeroing, STATS clean_bytes */
+#define CARVEOUT_CAP_ELASTIC	0x800ULL	/* RESIZE; growth in INFO, STATS */
 
 /**
  * struct carveout_node_info - one node's region, filled by CARVEOUT_IOC_INFO
@@ -101,8 +102,12 @@ struct carveout_node_info {
  * @nr_maps: out, DMA mappings made through MAP this file holds
  * @owner_flags: out, CARVEOUT_OWNER_* bits of this file
  * @reserved: must be 0
+ * @floor_bytes: out, bytes of all regions that are never given back
+ * @ceiling_bytes: out, bytes all regions may grow to (@total_bytes is
+ *	what they hold now, between the two)
  *
- * @eff_user_limit and after: CARVEOUT_CAP_LIMITS.
+ * @eff_user_limit and after: CARVEOUT_CAP_LIMITS.  @floor_bytes and
+ * after: CARVEOUT_CAP_ELASTIC.
  */
 struct carveout_info {
 	__u32 size;
@@ -127,6 +132,8 @@ struct carveout_info {
 	__u32 nr_maps;
 	__u32 owner_flags;
 	__u32 reserved;
+	__u64 floor_bytes;
+	__u64 ceiling_bytes;
 };
 
 /* INFO up to @user_limit is the first version; the caller's bytes came later. */
@@ -363,8 +370,24 @@ struct carveout_export {
  * @prezero_ns: out, nanoseconds the background zeroing spent writing them
  * @sync_zeroed_bytes: out, bytes zeroed at allocation time since load (no
  *	clean memory fitted)
+ * @floor_bytes: out, bytes of the region never given back
+ * @ceiling_bytes: out, bytes the region may grow to
+ * @low_wmark: out, free bytes under which it grows in the background
+ * @high_wmark: out, free bytes it keeps when giving idle pieces back
+ * @piece_bytes: out, size of a piece taken for growth
+ * @shrink_delay_ms: out, how long a piece stays free before it goes back
+ * @nr_elastic: out, pieces above the floor now
+ * @grow_count: out, pieces taken at run time
+ * @grow_bytes: out, bytes taken at run time
+ * @shrink_count: out, pieces given back at run time
+ * @shrink_bytes: out, bytes given back at run time
+ * @grow_fail_count: out, growth attempts that failed
+ * @last_fail: out, CARVEOUT_GROW_FAIL_* of the last failed attempt
+ * @reserved: 0
+ * @last_fail_bytes: out, bytes that attempt wanted
  *
- * Fields after @free_blocks: CARVEOUT_CAP_PREZERO.
+ * @clean_bytes to @sync_zeroed_bytes: CARVEOUT_CAP_PREZERO; @floor_bytes and
+ * after: CARVEOUT_CAP_ELASTIC.
  */
 struct carveout_stats {
 	__u32 size;
@@ -390,7 +413,30 @@ struct carveout_stats {
 	__u64 prezeroed_bytes;
 	__u64 prezero_ns;
 	__u64 sync_zeroed_bytes;
+	__u64 floor_bytes;
+	__u64 ceiling_bytes;
+	__u64 low_wmark;
+	__u64 high_wmark;
+	__u64 piece_bytes;
+	__u32 shrink_delay_ms;
+	__u32 nr_elastic;
+	__u64 grow_count;
+	__u64 grow_bytes;
+	__u64 shrink_count;
+	__u64 shrink_bytes;
+	__u64 grow_fail_count;
+	__u32 last_fail;
+	__u32 reserved;
+	__u64 last_fail_bytes;
 };
+
+/* Why a region last failed to grow (carveout_stats.last_fail). */
+#define CARVEOUT_GROW_FAIL_NONE		0	/* never failed */
+#define CARVEOUT_GROW_FAIL_CEILING	1	/* the ceiling left no room */
+#define CARVEOUT_GROW_FAIL_CONTIG	2	/* no free contiguous memory (fragmented) */
+#define CARVEOUT_GROW_FAIL_SLOTS	3	/* no piece slot left */
+#define CARVEOUT_GROW_FAIL_NOMEM	4	/* no memory for the arena's metadata */
+#define CARVEOUT_GROW_FAIL_INTR		5	/* interrupted by a fatal signal */
 
 #define CARVEOUT_STATS_MIN_SIZE		448
 
@@ -495,6 +541,58 @@ struct carveout_slabinfo {
 
 #define CARVEOUT_SLABINFO_MIN_SIZE	32
 
+/**
+ * struct carveout_resize - CARVEOUT_IOC_RESIZE: a node's floor, ceiling,
+ *	watermarks (CAP_SYS_ADMIN; CARVEOUT_CAP_ELASTIC)
+ * @size: sizeof(struct carveout_resize)
+ * @flags: in, CARVEOUT_RESIZE_* bits: which fields to set (others are
+ *	ignored on input)
+ * @node: in, node
+ * @shrink_delay_ms: in/out, how long a wholly free piece above the floor
+ *	stays before it goes back to the page allocator
+ * @floor: in/out, bytes never given back.  Raising it takes (or keeps)
+ *	pieces: ENOMEM when the page allocator has no contiguous memory for
+ *	it (the floor then is what could be had: read it back).  Lowering it
+ *	turns whole pieces above it into elastic ones, given back when idle;
+ *	the floor may stay above the value asked for (whole pieces, and the
+ *	first piece never leaves)
+ * @ceiling: in/out, bytes the region may grow to (>= the floor, else
+ *	EINVAL); lowering it below the region's size gives idle pieces back
+ * @low_wmark: in/out, grow in the background when free bytes fall below
+ *	(0: only on demand)
+ * @high_wmark: in/out, free bytes the region keeps when it gives idle
+ *	pieces back (0 with @low_wmark > 0 is allowed; else @low_wmark must
+ *	not exceed it: EINVAL)
+ * @piece_bytes: in/out, size of a piece taken for growth (rounded up to
+ *	the page allocator's pageblock)
+ * @region_bytes: out, bytes the region holds on return
+ *
+ * On return every field holds the node's values.  EPERM without
+ * CAP_SYS_ADMIN, ENODEV for a node without a region.
+ */
+struct carveout_resize {
+	__u32 size;
+	__u32 flags;
+	__u32 node;
+	__u32 shrink_delay_ms;
+	__u64 floor;
+	__u64 ceiling;
+	__u64 low_wmark;
+	__u64 high_wmark;
+	__u64 piece_bytes;
+	__u64 region_bytes;
+};
+
+#define CARVEOUT_RESIZE_MIN_SIZE	64
+
+#define CARVEOUT_RESIZE_FLOOR		0x1	/* set @floor */
+#define CARVEOUT_RESIZE_CEILING		0x2	/* set @ceiling */
+#define CARVEOUT_RESIZE_WMARKS		0x4	/* set @low_wmark, @high_wmark */
+#define CARVEOUT_RESIZE_PIECE		0x8	/* set @piece_bytes */
+#define CARVEOUT_RESIZE_DELAY		0x10	/* set @shrink_delay_ms */
+#define CARVEOUT_RESIZE_SHRINK		0x20	/* give free elastic pieces back now */
+#define CARVEOUT_RESIZE_FLAGS		0x3f
+
 /* Command numbers; the ioctl number carries no size (see the top). */
 #define CARVEOUT_CMD_INFO	0x80
 #define CARVEOUT_CMD_ALLOC	0x81
@@ -506,6 +604,7 @@ struct carveout_slabinfo {
 #define CARVEOUT_CMD_STATS	0x87
 #define CARVEOUT_CMD_FREEMAP	0x88
 #define CARVEOUT_CMD_SLABINFO	0x89
+#define CARVEOUT_CMD_RESIZE	0x8a
 
 #define CARVEOUT_IOC_INFO	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_INFO)	/* struct carveout_info */
 #define CARVEOUT_IOC_ALLOC	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_ALLOC)	/* struct carveout_alloc */
@@ -517,5 +616,6 @@ struct carveout_slabinfo {
 #define CARVEOUT_IOC_STATS	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_STATS)	/* struct carveout_stats */
 #define CARVEOUT_IOC_FREEMAP	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_FREEMAP)	/* struct carveout_freemap */
 #define CARVEOUT_IOC_SLABINFO	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_SLABINFO)	/* struct carveout_slabinfo */
+#define CARVEOUT_IOC_RESIZE	_IO(CARVEOUT_IOC_MAGIC, CARVEOUT_CMD_RESIZE)	/* carveout_resize */
 
 #endif /* _UAPI_LINUX_CARVEOUT_H */

@@ -54,6 +54,7 @@ int cmd_info(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_alloc(int argc, char **argv);
 int cmd_map(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
 #endif /* CARVEOUTCTL_H */

@@ -28,6 +28,7 @@ static const struct {
 	{ CARVEOUT_CAP_PHYS, "physical-addresses" },
 	{ CARVEOUT_CAP_FREEMAP, "free-map" },
 	{ CARVEOUT_CAP_LIMITS, "limits" },
+	{ CARVEOUT_CAP_ELASTIC, "elastic" },
 };
 
 static const char *limit_text(uint64_t v, char *buf)
@@ -95,6 +96,33 @@ static void print_nodes(const struct carveout_sysinfo *info)
 		printf("%4u  %6u  %10s  %10s  %10s\n", n->node, n->nr_pieces,
 		       fmt_size(n->region_bytes, a), fmt_size(n->free_bytes, b),
 		       fmt_size(n->largest_free, c));
+	}
+}
+
+/* Floor, size and ceiling per node, and how each grew and shrank. */
+static void print_elastic(struct carveout_ctx *ctx,
+			  const struct carveout_sysinfo *info)
+{
+	char a[24], b[24], c[24], d[24], e_[24];
+	struct carveout_elastic e;
+	unsigned int i;
+
+	printf("\n%4s  %10s  %10s  %10s  %7s  %10s  %7s  %10s  %5s  %s\n",
+	       "node", "floor", "region", "ceiling", "grown", "grown_by",
+	       "shrunk", "given_back", "fail", "last failure");
+	for (i = 0; i < info->nr_nodes; i++) {
+		if (carveout_get_elastic(ctx, info->nodes[i].node, &e))
+			continue;
+		printf("%4u  %10s  %10s  %10s  %7llu  %10s  %7llu  %10s  %5llu  %s\n",
+		       info->nodes[i].node, fmt_size(e.floor_bytes, a),
+		       fmt_size(e.region_bytes, b),
+		       fmt_size(e.ceiling_bytes, c),
+		       (unsigned long long)e.grow_count,
+		       fmt_size(e.grow_bytes, d),
+		       (unsigned long long)e.shrink_count,
+		       fmt_size(e.shrink_bytes, e_),
+		       (unsigned long long)e.grow_fail_count,
+		       carveout_grow_fail_name(e.last_fail));
 	}
 }
 
@@ -177,6 +205,8 @@ int cmd_info(int argc, char **argv)
 		    !carveout_get_limits(ctx, &lim))
 			print_limits(&lim);
 		print_nodes(&info);
+		if (info.caps & CARVEOUT_CAP_ELASTIC)
+			print_elastic(ctx, &info);
 	}
 	if (!ret && (info.caps & CARVEOUT_CAP_FREEMAP))
 		ret = print_pieces(ctx, &info);

@@ -10,6 +10,7 @@
  *           free it again or hold it until SIGINT/SIGTERM      (alloc.c)
  *   map     a picture per piece of used and free memory        (map.c)
  *   top     live view: nodes, used/free, rates, top owners     (top.c)
+ *   resize  a node's floor, ceiling, watermarks (root)       (resize.c)
  *
  * Everything goes through libcarveout and the ioctl ABI, so every command
  * works for any user who may open the device.  debugfs is not read: it is
@@ -42,6 +43,10 @@ const char usage_text[] =
 "  top [-d SECS] [-n COUNT] [--owners N] [--bytes]\n"
 "                            live view: nodes, used and free memory, largest\n"
 "                            block, rates, the processes mapping the most\n"
+"  resize [--node N] [--floor SIZE] [--ceiling SIZE] [--low SIZE]\n"
+"         [--high SIZE] [--piece SIZE] [--delay MS] [--shrink]\n"
+"                            a region's floor, ceiling, watermarks, idle\n"
+"                            delay; --shrink gives free pieces back now\n"
 "\n"
 "Global options:\n"
 "  --dev PATH        device node (default /dev/carveout)\n"
@@ -60,6 +65,7 @@ static const struct {
 	{ "alloc", cmd_alloc },
 	{ "map", cmd_map },
 	{ "top", cmd_top },
+	{ "resize", cmd_resize },
 };
 
 int main(int argc, char **argv)

@@ -116,6 +116,24 @@ static void map_summary(const struct carveout_node_info *ni)
 	       fmt_round(ni->free_bytes, c), fmt_round(ni->largest_free, d));
 }
 
+/* A region that may grow: its floor, ceiling and what it did. */
+static void map_elastic(struct carveout_ctx *ctx, unsigned int node)
+{
+	struct carveout_elastic e;
+	char a[24], b[24];
+
+	if (carveout_get_elastic(ctx, node, &e) ||
+	    e.ceiling_bytes <= e.floor_bytes)
+		return;
+	printf("  elastic: floor %s, ceiling %s, %u piece%s above the floor; grown %llu times, given back %llu times, %llu failures (last: %s)\n",
+	       fmt_round(e.floor_bytes, a), fmt_round(e.ceiling_bytes, b),
+	       e.nr_elastic, e.nr_elastic == 1 ? "" : "s",
+	       (unsigned long long)e.grow_count,
+	       (unsigned long long)e.shrink_count,
+	       (unsigned long long)e.grow_fail_count,
+	       carveout_grow_fail_name(e.last_fail));
+}
+
 static int draw_map(struct carveout_ctx *ctx, int only_node, int width)
 {
 	struct carveout_sysinfo info;
@@ -134,6 +152,7 @@ static int draw_map(struct carveout_ctx *ctx, int only_node, int width)
 			printf("\n");
 		any = true;
 		map_summary(ni);
+		map_elastic(ctx, ni->node);
 		for (k = 0; k < ni->nr_pieces; k++)
 			if (draw_piece(ctx, ni->node, k, cols, info.page_size))
 				return 1;

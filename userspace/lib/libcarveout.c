@@ -187,6 +187,81 @@ CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx, unsigned int node,
 	return co_lib_ioctl(ctx, CARVEOUT_IOC_STATS, stats);
 }
 
+CARVEOUT_API int carveout_get_elastic(struct carveout_ctx *ctx,
+				      unsigned int node,
+				      struct carveout_elastic *e)
+{
+	struct carveout_stats s;
+	struct carveout_info in;
+	int ret;
+
+	memset(&in, 0, sizeof(in));
+	in.size = sizeof(in);
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_INFO, &in);
+	if (ret)
+		return ret;
+	if (!(in.caps & CARVEOUT_CAP_ELASTIC))
+		return -EOPNOTSUPP;
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.node = node;
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_STATS, &s);
+	if (ret)
+		return ret;
+	*e = (struct carveout_elastic) {
+		.floor_bytes = s.floor_bytes, .region_bytes = s.region_bytes,
+		.ceiling_bytes = s.ceiling_bytes, .low_wmark = s.low_wmark,
+		.high_wmark = s.high_wmark, .piece_bytes = s.piece_bytes,
+		.shrink_delay_ms = s.shrink_delay_ms,
+		.nr_elastic = s.nr_elastic, .grow_count = s.grow_count,
+		.grow_bytes = s.grow_bytes, .shrink_count = s.shrink_count,
+		.shrink_bytes = s.shrink_bytes,
+		.grow_fail_count = s.grow_fail_count,
+		.last_fail = s.last_fail, .last_fail_bytes = s.last_fail_bytes,
+	};
+	return 0;
+}
+
+CARVEOUT_API const char *carveout_grow_fail_name(unsigned int why)
+{
+	static const char *const names[] = {
+		[CARVEOUT_GROW_FAIL_NONE] = "none",
+		[CARVEOUT_GROW_FAIL_CEILING] = "at the ceiling",
+		[CARVEOUT_GROW_FAIL_CONTIG] = "no free contiguous memory",
+		[CARVEOUT_GROW_FAIL_SLOTS] = "no piece slot left",
+		[CARVEOUT_GROW_FAIL_NOMEM] = "no memory for the arena",
+		[CARVEOUT_GROW_FAIL_INTR] = "interrupted",
+	};
+
+	return why < sizeof(names) / sizeof(names[0]) ? names[why] : "unknown";
+}
+
+CARVEOUT_API int carveout_resize(struct carveout_ctx *ctx, unsigned int node,
+				 const struct carveout_resize_opts *opts,
+				 struct carveout_elastic *after)
+{
+	struct carveout_resize r;
+	int ret, ret2;
+
+	memset(&r, 0, sizeof(r));
+	r.size = sizeof(r);
+	r.flags = opts->flags;
+	r.node = node;
+	r.floor = opts->floor;
+	r.ceiling = opts->ceiling;
+	r.low_wmark = opts->low_wmark;
+	r.high_wmark = opts->high_wmark;
+	r.piece_bytes = opts->piece_bytes;
+	r.shrink_delay_ms = opts->shrink_delay_ms;
+	ret = co_lib_ioctl(ctx, CARVEOUT_IOC_RESIZE, &r);
+	if (after && (!ret || ret == -ENOMEM)) {
+		ret2 = carveout_get_elastic(ctx, node, after);
+		if (!ret)
+			ret = ret2;
+	}
+	return ret;
+}
+
 CARVEOUT_API int carveout_get_freemap(struct carveout_ctx *ctx,
 				      unsigned int node, unsigned int piece,
 				      uint64_t *cursor,
@@ -509,9 +584,29 @@ static const char *co_lib_query_text(int err, enum carveout_op op)
 	return NULL;
 }
 
+static const char *co_lib_resize_text(int err)
+{
+	switch (err) {
+	case EPERM:
+		return "resizing a region needs CAP_SYS_ADMIN";
+	case EINVAL:
+		return "a ceiling below the floor, or the low watermark above the high one";
+	case ENOMEM:
+		return "the floor could not be raised: no free contiguous memory (fragmented or short)";
+	case ENODEV:
+		return "no carveout region on that node";
+	case ENOTTY:
+		return "the carveout module has no RESIZE (older than this library)";
+	default:
+		return NULL;
+	}
+}
+
 static const char *co_lib_op_text(int err, enum carveout_op op)
 {
 	switch (op) {
+	case CARVEOUT_OP_RESIZE:
+		return co_lib_resize_text(err);
 	case CARVEOUT_OP_OPEN:
 		return co_lib_open_text(err);
 	case CARVEOUT_OP_PARSE:

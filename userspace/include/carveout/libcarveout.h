@@ -189,6 +189,7 @@ enum carveout_op {
 	CARVEOUT_OP_PARSE,
 	CARVEOUT_OP_FREEMAP,
 	CARVEOUT_OP_SLABINFO,
+	CARVEOUT_OP_RESIZE,
 };
 
 /**
@@ -258,11 +259,110 @@ CARVEOUT_API int carveout_get_limits(struct carveout_ctx *ctx,
  * @stats: filled on success: region, free, largest free block, requested
  *	and granted bytes, buffers, counters, free blocks per order
  *
+ * The growth fields are also read, with a check of the capability, by
+ * carveout_get_elastic().
+ *
  * Return: 0, -ENODEV when @node has no region, or another -errno.
  */
 CARVEOUT_API int carveout_get_stats(struct carveout_ctx *ctx,
 				    unsigned int node,
 				    struct carveout_stats *stats);
+
+/**
+ * struct carveout_elastic - a node's floor, size, ceiling and growth
+ *	history (CARVEOUT_CAP_ELASTIC)
+ * @floor_bytes: bytes never given back
+ * @region_bytes: bytes the region holds now
+ * @ceiling_bytes: bytes it may grow to
+ * @low_wmark: free bytes under which it grows in the background (0: only
+ *	on demand)
+ * @high_wmark: free bytes it keeps when giving idle pieces back
+ * @piece_bytes: size of a piece taken for growth
+ * @shrink_delay_ms: how long a wholly free piece stays before it goes back
+ * @nr_elastic: pieces above the floor now
+ * @grow_count: pieces taken at run time
+ * @grow_bytes: bytes taken at run time
+ * @shrink_count: pieces given back
+ * @shrink_bytes: bytes given back
+ * @grow_fail_count: growth attempts that failed
+ * @last_fail: CARVEOUT_GROW_FAIL_* of the last one
+ * @last_fail_bytes: bytes it wanted
+ */
+struct carveout_elastic {
+	uint64_t floor_bytes;
+	uint64_t region_bytes;
+	uint64_t ceiling_bytes;
+	uint64_t low_wmark;
+	uint64_t high_wmark;
+	uint64_t piece_bytes;
+	uint32_t shrink_delay_ms;
+	uint32_t nr_elastic;
+	uint64_t grow_count;
+	uint64_t grow_bytes;
+	uint64_t shrink_count;
+	uint64_t shrink_bytes;
+	uint64_t grow_fail_count;
+	uint32_t last_fail;
+	uint64_t last_fail_bytes;
+};
+
+/**
+ * carveout_get_elastic() - a node's floor, size, ceiling and history
+ * @ctx: the context
+ * @node: NUMA node id
+ * @e: filled on success
+ *
+ * Return: 0, -ENODEV, -EOPNOTSUPP from a module without
+ * CARVEOUT_CAP_ELASTIC, or another -errno.
+ */
+CARVEOUT_API int carveout_get_elastic(struct carveout_ctx *ctx,
+				      unsigned int node,
+				      struct carveout_elastic *e);
+
+/**
+ * carveout_grow_fail_name() - what a CARVEOUT_GROW_FAIL_* value means
+ * @why: the value
+ *
+ * Return: a constant string ("none" for CARVEOUT_GROW_FAIL_NONE).
+ */
+CARVEOUT_API const char *carveout_grow_fail_name(unsigned int why);
+
+/**
+ * struct carveout_resize_opts - what carveout_resize() changes
+ * @flags: CARVEOUT_RESIZE_* bits: which of the fields below apply
+ * @floor: bytes never given back
+ * @ceiling: bytes the region may grow to
+ * @low_wmark: grow in the background under this many free bytes
+ * @high_wmark: free bytes kept when idle pieces go back
+ * @piece_bytes: size of a piece taken for growth
+ * @shrink_delay_ms: how long a wholly free piece stays
+ */
+struct carveout_resize_opts {
+	uint32_t flags;
+	uint64_t floor;
+	uint64_t ceiling;
+	uint64_t low_wmark;
+	uint64_t high_wmark;
+	uint64_t piece_bytes;
+	uint32_t shrink_delay_ms;
+};
+
+/**
+ * carveout_resize() - change a node's floor, ceiling, watermarks
+ *	(CARVEOUT_IOC_RESIZE; needs CAP_SYS_ADMIN)
+ * @ctx: the context
+ * @node: NUMA node id
+ * @opts: what to change
+ * @after: if not NULL, the node's values afterwards (also after -ENOMEM:
+ *	the floor that could be had)
+ *
+ * Return: 0, or -EPERM, -EINVAL (a ceiling below the floor, crossed
+ * watermarks), -ENOMEM (the floor could not be raised: no contiguous
+ * memory), -ENODEV, -ENOTTY (a module without RESIZE).
+ */
+CARVEOUT_API int carveout_resize(struct carveout_ctx *ctx, unsigned int node,
+				 const struct carveout_resize_opts *opts,
+				 struct carveout_elastic *after);
 
 /**
  * struct carveout_piece_info - one contiguous piece of a node's region

@@ -200,6 +200,8 @@ static int co_grow_one(struct co_node *cn, u64 need, bool elastic,
 	}
 	atomic64_inc(&cn->grow_count);
 	atomic64_add((u64)nr << PAGE_SHIFT, &cn->grow_bytes);
+	/* Its memory held other data: zero it ahead of need. */
+	co_zero_kick(cn, (u64)nr << PAGE_SHIFT);
 	/* A piece nobody ends up using goes back when idle, too. */
 	if (elastic)
 		co_elastic_arm(cn);

@@ -170,7 +170,8 @@ class Context:
         _check(_L.carveout_get_stats(self._ptr(), node, ctypes.byref(st)),
                "stats of node %d" % node, _lib.OP_STATS)
         d = {k: getattr(st, k) for k, _ in _lib.Stats._fields_
-             if k not in ("size", "flags", "nr_orders", "free_blocks")}
+             if k not in ("size", "flags", "nr_orders", "free_blocks",
+                          "reserved")}
         d["used_bytes"] = st.region_bytes - st.free_bytes
         d["free_blocks"] = list(st.free_blocks[:st.nr_orders])
         return d

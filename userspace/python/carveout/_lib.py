@@ -31,11 +31,13 @@ CAP_FREEMAP = 0x80
 CAP_LIMITS = 0x100
 CAP_DMA_HEAP = 0x200
 CAP_PREZERO = 0x400
+CAP_ELASTIC = 0x800
 CAPS = {
     "numa": CAP_NUMA, "slab": CAP_SLAB, "dma_map": CAP_DMA_MAP,
     "dmabuf": CAP_DMABUF, "wc": CAP_WC, "uncached": CAP_UNCACHED,
     "phys": CAP_PHYS, "freemap": CAP_FREEMAP, "limits": CAP_LIMITS,
     "dma_heap": CAP_DMA_HEAP, "prezero": CAP_PREZERO,
+    "elastic": CAP_ELASTIC,
 }
 
 POLICY_LOCAL = 0
@@ -105,7 +107,15 @@ class Stats(ctypes.Structure):
                 ("numa_foreign", u64), ("local_node", u64),
                 ("other_node", u64), ("free_blocks", u64 * MAX_ORDERS),
                 ("clean_bytes", u64), ("prezeroed_bytes", u64),
-                ("prezero_ns", u64), ("sync_zeroed_bytes", u64)]
+                ("prezero_ns", u64), ("sync_zeroed_bytes", u64),
+                ("floor_bytes", u64), ("ceiling_bytes", u64),
+                ("low_wmark", u64), ("high_wmark", u64),
+                ("piece_bytes", u64), ("shrink_delay_ms", u32),
+                ("nr_elastic", u32), ("grow_count", u64),
+                ("grow_bytes", u64), ("shrink_count", u64),
+                ("shrink_bytes", u64), ("grow_fail_count", u64),
+                ("last_fail", u32), ("reserved", u32),
+                ("last_fail_bytes", u64)]
 
 
 class AllocOpts(ctypes.Structure):

@@ -100,43 +100,6 @@ static struct carveout_stats stats(void)
 	return s;
 }
 
-static long meminfo(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* MemFree (kB), caches dropped, the best of five readings (test_reload). */
-static long memfree_settled(void)
-{
-	long best = 0, v;
-	FILE *f;
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		if (i)
-			usleep(200 * 1000);
-		f = fopen("/proc/sys/vm/drop_caches", "w");
-		if (f) {
-			fputs("3\n", f);
-			fclose(f);
-		}
-		v = meminfo("MemFree:");
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
 /* Pages on the per-CPU free lists (kB), from /proc/zoneinfo: not in MemFree. */
 static long pcp_kb(void)
 {
@@ -275,7 +238,7 @@ static void test_grow_shrink(void)
 	int err, ok = 1, i;
 	char *p;
 
-	base = memfree_settled() + pcp_kb();
+	base = co_memfree_settled() + pcp_kb();
 	err = fill(b, &grew_at);
 	s = stats();
 	tap_ok(grew_at > 0 && s.grow_count > st0.grow_count,
@@ -307,7 +270,7 @@ static void test_grow_shrink(void)
 		munmap(p, CHUNK);
 	}
 	tap_ok(p && ok, "the last buffer (above the floor) holds what was written");
-	peak = memfree_settled() + pcp_kb();
+	peak = co_memfree_settled() + pcp_kb();
 	tap_ok(peak <= base - (long)((s.region_bytes - st0.floor_bytes) >> 10) +
 	       16384,
 	       "free memory shows the growth: %ld kB -> %ld kB (grown %llu kB)",
@@ -331,7 +294,7 @@ static void test_grow_shrink(void)
 	 * (RCU, deferred frees) come back within seconds.
 	 */
 	for (i = 0; i < 10; i++) {
-		after = memfree_settled() + pcp_kb();
+		after = co_memfree_settled() + pcp_kb();
 		if (after - peak >= grown_kb - 16384)
 			break;
 	}
@@ -421,7 +384,7 @@ static void test_pressure(void)
 		    "grown by %llu MiB, all free, idle give-back out of reach",
 		    (unsigned long long)(grown / MiB)))
 		goto out;
-	target = memfree_settled() + (long)(grown >> 11);
+	target = co_memfree_settled() + (long)(grown >> 11);
 	pid = fork();
 	if (!pid) {
 		long done;

@@ -55,50 +55,6 @@ static int loaded(void)
 	return access("/sys/module/carveout", F_OK) == 0;
 }
 
-static long meminfo(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key) + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/*
- * MemFree with the page cache and reclaimable slab dropped first, so what
- * it shows is what the module cycles took and did not give back.  The
- * best of five readings 200 ms apart: pages freed late (per-CPU lists,
- * deferred vfree and RCU) come back within that, memory kept for good
- * does not (6.1 was seen 35 MiB short in one reading right after the
- * cycles, and at its baseline in the next runs).
- */
-static long memfree_settled(void)
-{
-	long best = 0, v;
-	FILE *f;
-	int i;
-
-	for (i = 0; i < 5; i++) {
-		if (i)
-			usleep(200 * 1000);
-		f = fopen("/proc/sys/vm/drop_caches", "w");
-		if (f) {
-			fputs("3\n", f);
-			fclose(f);
-		}
-		v = meminfo("MemFree:");
-		if (v > best)
-			best = v;
-	}
-	return best;
-}
-
 static void test_refuse_unload(void)
 {
 	struct carveout_alloc a;
@@ -135,7 +91,7 @@ static void test_cycles(void)
 	 */
 	for (i = 0; i < 51 && ok; i++) {
 		if (i == 1)
-			base = memfree_settled();
+			base = co_memfree_settled();
 		if (load(ARGS)) {
 			tap_diag("cycle %d: load failed: %s", i, strerror(errno));
 			ok = 0;
@@ -158,13 +114,13 @@ static void test_cycles(void)
 		}
 		if (i < 1)
 			continue;
-		now = meminfo("MemFree:");
+		now = co_meminfo("MemFree:");
 		if (base - now > worst)
 			worst = base - now;
 	}
 	tap_ok(ok && i == 51, "50 load/use/unload cycles after a first (%d done)",
 	       i - 1);
-	now = memfree_settled();
+	now = co_memfree_settled();
 	/*
 	 * The regions are 2 x 128 MiB: a region not given back costs 128 MiB.
 	 * What else moves stays below 96 MiB: KASAN's quarantine, slab

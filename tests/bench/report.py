@@ -362,6 +362,48 @@ def main():
                 lambda x: f"{x >> 20} MiB"):
         md.append("\n![latency vs size](large.svg)\n")
 
+    # ---- part 2b: elastic regions -------------------------------------
+    md.append("\n## 2b. Elastic regions: growth above the floor (node 0)\n")
+    md.append("`co_bench.ko test=elastic`, after `CARVEOUT_IOC_RESIZE` gave node 0 a "
+              "ceiling of 640 MiB (floor: the 320 MiB region) and a 200 ms idle "
+              "delay: the floor is taken whole, then each timed "
+              "`carveout_kbuf_alloc` must grow the region by a piece "
+              "(`alloc_contig_range` with at most `grow_tries` candidate ranges), "
+              "is freed, and the piece goes back before the next one.  "
+              "*floor*: the same sizes served from the floor (section 2).  "
+              "Burst: 4 MiB buffers until the region cannot grow, all freed; "
+              "the time until the region is back at its floor, and MemFree "
+              "before / at the peak / after.\n")
+    md.append("| state | size | growth | from the floor | alloc_contig_range | dma_alloc from CMA | ratio growth/contig | ratio growth/dma CMA | ratio growth/floor |")
+    md.append("|---|---|---|---|---|---|---|---|---|")
+    for label in ("idle", "frag"):
+        for mb in (4, 16, 64):
+            name = f"{mb}M"
+            gr = g("large", name, "carveout_grow", "1", label)
+            fl = g("large", name, "carveout_kbuf_alloc", "1", label)
+            cg = g("large", name, "alloc_contig_range", "1", label)
+            dm = g("large", name, "dma_alloc_cma", "1", label)
+            if not gr:
+                continue
+            md.append(f"| {label} | {name} | {cell(gr)}; ok {success(gr)} | {cell(fl)} | "
+                      f"{cell(cg)} | {cell(dm)} | {fmt_ratio(ratio(gr, cg))} | "
+                      f"{fmt_ratio(ratio(gr, dm))} | {fmt_ratio(ratio(gr, fl))} |")
+    for label in ("idle", "frag"):
+        k = f"elastic_burst_{label}_"
+        if k + "grown_bytes" in M:
+            mf = M.get(k + "memfree_kb", "?/?/?").split("/")
+            md.append(f"\nBurst ({label}): grew by {int(M[k + 'grown_bytes']) >> 20} MiB "
+                      f"(ceiling {int(M[k + 'ceiling']) >> 20} MiB); back at the floor "
+                      f"{M[k + 'return_ms']} ms after the last free (idle delay "
+                      f"{M[k + 'delay_ms']} ms); MemFree {' / '.join(mf)} kB.")
+            targets.append((f"elastic: back at the floor after a burst ({label})",
+                            f"within the delay + a scan ({M[k + 'delay_ms']} ms delay)",
+                            f"{M[k + 'return_ms']} ms", "info"))
+    r = ratio(g("large", "4M", "carveout_grow", "1", "idle"),
+              g("large", "4M", "alloc_contig_range", "1", "idle"))
+    targets.append(("elastic: 4 MiB allocation that grows the region vs alloc_contig_range, idle",
+                     "(report)", fmt_ratio(r), "info"))
+
     # ---- part 3 -------------------------------------------------------
     md.append("\n## 3. Userspace: alloc + mmap + first touch (every page) + free\n")
     md.append("`DMA_HEAP_IOCTL_ALLOC` on `/dev/dma_heap/system` (not contiguous) "

@@ -8,6 +8,11 @@
  *   insmod co_bench.ko test=fast  [reps=N]   slab / buddy fast paths
  *   insmod co_bench.ko test=large [reps=N] [label=idle|frag] [dirty=1]
  *   insmod co_bench.ko test=meta             metadata of a 1 GiB arena
+ *   insmod co_bench.ko test=elastic [reps=N] [label=idle|frag]
+ *                          node 0's region above its floor (the ceiling
+ *                          set before with CARVEOUT_IOC_RESIZE): latency
+ *                          of an allocation that grows the region, and the
+ *                          return to the floor after a burst
  *
  * Result lines, parsed by tests/bench/report.py:
  *   cobench: R part=P name=N impl=I thr=T rep=K tot=NS n=OPS ok=OK fail=F
@@ -49,7 +54,7 @@
 
 static char *test = "fast";
 module_param(test, charp, 0444);
-MODULE_PARM_DESC(test, "fast | large | meta");
+MODULE_PARM_DESC(test, "fast | large | meta | elastic");
 static int reps = 7;
 module_param(reps, int, 0444);
 MODULE_PARM_DESC(reps, "measured repetitions (after one warm-up)");
@@ -585,6 +590,140 @@ static int run_large(void)
 	return 0;
 }
 
+/* ---- elastic regions ---------------------------------------------------- */
+
+#define EL_MAX_HELD	512
+
+/* Node 0's figures; false if they cannot be read. */
+static bool node0(struct carveout_stats *st)
+{
+	return !carveout_node_stats(0, st);
+}
+
+/*
+ * Take node 0's free memory in buffers of its largest free block, so the
+ * next allocation has to grow the region (never grows: each one fits).
+ */
+static int el_fill(struct carveout_kbuf **held, struct carveout_stats *st)
+{
+	int n = 0;
+
+	while (n < EL_MAX_HELD && node0(st) && st->free_bytes) {
+		held[n] = carveout_kbuf_alloc(st->largest_free, 0, 0,
+					      CARVEOUT_POLICY_STRICT, 0);
+		if (IS_ERR_OR_NULL(held[n]))
+			break;
+		n++;
+	}
+	return n;
+}
+
+static void el_free(struct carveout_kbuf **held, int n)
+{
+	while (n--)
+		carveout_kbuf_free(held[n]);
+}
+
+/* Wait (up to 30 s) until node 0 is back at its floor; ms waited or -1. */
+static long el_wait_floor(struct carveout_stats *st)
+{
+	u64 t0 = ktime_get_ns();
+	unsigned int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (node0(st) && st->region_bytes == st->floor_bytes)
+			return div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC);
+		msleep(10);
+	}
+	return -1;
+}
+
+/* One allocation of @size that must grow the region, timed. */
+static void el_grow_once(const char *name, size_t size, int r,
+			 struct carveout_stats *st)
+{
+	struct carveout_kbuf *cb;
+	u64 t0, ns;
+	bool ok;
+
+	t0 = ktime_get_ns();
+	cb = carveout_kbuf_alloc(size, 0, 0, CARVEOUT_POLICY_STRICT, 0);
+	ns = ktime_get_ns() - t0;
+	ok = !IS_ERR_OR_NULL(cb);
+	if (ok)
+		carveout_kbuf_free(cb);
+	if (r >= 0)
+		pr_info("R part=large name=%s impl=carveout_grow label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d\n",
+			name, label, r, ns, ok, !ok);
+	el_wait_floor(st);
+}
+
+/* A burst up to the ceiling in 4 MiB buffers, freed: time back to the floor. */
+static void el_burst(struct carveout_stats *st)
+{
+	struct carveout_kbuf **held = kcalloc(EL_MAX_HELD, sizeof(*held),
+					      GFP_KERNEL);
+	struct sysinfo before, peak, after;
+	u64 grown;
+	long ms;
+	int n = 0;
+
+	if (!held)
+		return;
+	si_meminfo(&before);
+	while (n < EL_MAX_HELD) {
+		held[n] = carveout_kbuf_alloc(SZ_4M, 0, 0,
+					      CARVEOUT_POLICY_STRICT, 0);
+		if (IS_ERR_OR_NULL(held[n]))
+			break;
+		n++;
+	}
+	node0(st);
+	grown = st->region_bytes - st->floor_bytes;
+	si_meminfo(&peak);
+	el_free(held, n);
+	ms = el_wait_floor(st);
+	si_meminfo(&after);
+	pr_info("M elastic_burst_%s_grown_bytes=%llu elastic_burst_%s_ceiling=%llu elastic_burst_%s_return_ms=%ld elastic_burst_%s_delay_ms=%u elastic_burst_%s_memfree_kb=%lu/%lu/%lu\n",
+		label, grown, label, st->ceiling_bytes, label, ms, label,
+		st->shrink_delay_ms, label,
+		before.freeram << (PAGE_SHIFT - 10),
+		peak.freeram << (PAGE_SHIFT - 10),
+		after.freeram << (PAGE_SHIFT - 10));
+	kfree(held);
+}
+
+static int run_elastic(void)
+{
+	struct carveout_kbuf **held;
+	struct carveout_stats *st;
+	unsigned int mb;
+	int r, n;
+
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	held = kcalloc(EL_MAX_HELD, sizeof(*held), GFP_KERNEL);
+	if (!st || !held || !node0(st) ||
+	    st->ceiling_bytes <= st->floor_bytes) {
+		pr_info("NA part=large name=4M impl=carveout_grow label=%s reason=no_ceiling\n",
+			label);
+		goto out;
+	}
+	n = el_fill(held, st);
+	for (mb = 4; mb <= 64; mb *= 4) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%uM", mb);
+		for (r = -1; r < reps; r++)
+			el_grow_once(name, (size_t)mb << 20, r, st);
+	}
+	el_free(held, n);
+	el_burst(st);
+out:
+	kfree(held);
+	kfree(st);
+	return 0;
+}
+
 static int run_meta(void)
 {
 	struct co_buddy *b;
@@ -613,6 +752,8 @@ static int __init co_bench_init(void)
 		ret = run_large();
 	else if (!strcmp(test, "meta"))
 		ret = run_meta();
+	else if (!strcmp(test, "elastic"))
+		ret = run_elastic();
 	else
 		ret = -EINVAL;
 	pr_info("M done test=%s ret=%d\n", test, ret);

@@ -22,6 +22,11 @@
  *                                   DMA_BUF_IOCTL_SYNC START + END, which
  *                                   syncs the whole buffer each step, and
  *                                   carveout's SYNC of the whole buffer
+ *   cobench-user resize NODE CEILING_MB DELAY_MS
+ *                                   CARVEOUT_IOC_RESIZE: NODE's ceiling
+ *                                   (0: back to its floor) and idle
+ *                                   give-back delay, for co_bench.ko
+ *                                   test=elastic
  *   cobench-user frag FILE_MB LOCK_MB READY_FILE
  *                                   fill FILE_MB of tmpfs page cache, mlock
  *                                   LOCK_MB of anonymous memory and unmap
@@ -463,6 +468,31 @@ static int cmd_frag(long file_mb, long lock_mb, const char *ready)
 		pause();
 }
 
+static int cmd_resize(unsigned int node, unsigned long ceiling_mb,
+		      unsigned int delay_ms)
+{
+	struct carveout_resize r = {
+		.size = sizeof(r), .node = node,
+		.flags = CARVEOUT_RESIZE_CEILING | CARVEOUT_RESIZE_DELAY,
+		.shrink_delay_ms = delay_ms,
+	};
+	struct carveout_stats s = { .size = sizeof(s), .node = node };
+	int fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		return perror("/dev/carveout"), 1;
+	if (ioctl(fd, CARVEOUT_IOC_STATS, &s))
+		return perror("STATS"), 1;
+	r.ceiling = ceiling_mb ? ceiling_mb << 20 : s.floor_bytes;
+	if (ioctl(fd, CARVEOUT_IOC_RESIZE, &r))
+		return perror("RESIZE"), 1;
+	printf("I elastic_node=%u floor=%llu ceiling=%llu shrink_delay_ms=%u\n",
+	       node, (unsigned long long)r.floor,
+	       (unsigned long long)r.ceiling, r.shrink_delay_ms);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	page_size = sysconf(_SC_PAGESIZE);
@@ -472,8 +502,10 @@ int main(int argc, char **argv)
 		return cmd_map(atoi(argv[2]), argv[3]);
 	if (argc >= 3 && !strcmp(argv[1], "sync"))
 		return cmd_sync(atoi(argv[2]));
+	if (argc >= 5 && !strcmp(argv[1], "resize"))
+		return cmd_resize(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
 	if (argc >= 5 && !strcmp(argv[1], "frag"))
 		return cmd_frag(atol(argv[2]), atol(argv[3]), argv[4]);
-	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | sync REPS | frag FILE_MB LOCK_MB READY\n");
+	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | sync REPS | resize NODE CEILING_MB DELAY_MS | frag FILE_MB LOCK_MB READY\n");
 	return 2;
 }

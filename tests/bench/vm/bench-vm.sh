@@ -46,6 +46,10 @@ main)
 	echo 0 >/sys/module/carveout/parameters/prezero
 	kbench test=large reps=5 label=idle dirty=1
 	echo 1 >/sys/module/carveout/parameters/prezero
+	# Growth above the floor: node 0 may grow to twice its region.
+	$L/cobench-user resize 0 640 200 >$res
+	kbench test=elastic reps=5 label=idle
+	$L/cobench-user resize 0 0 1000 >$res
 	say "userspace"
 	$L/cobench-user user $REPS >$res
 	$L/cobench-user map $REPS iommu >$res
@@ -71,6 +75,9 @@ main)
 	cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
 	out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 	kbench test=large reps=5 label=frag $cma_args
+	$L/cobench-user resize 0 640 200 >$res
+	kbench test=elastic reps=5 label=frag
+	$L/cobench-user resize 0 0 1000 >$res
 	kill $pid; wait $pid 2>/dev/null
 	rm -f /tmp/cobench-fill
 	rmmod co_bench_pin

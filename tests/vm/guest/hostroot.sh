@@ -46,9 +46,13 @@ done
 [ -n "$src" ] || fail "no carveout_src= on the kernel command line (run-vm.sh)"
 
 if ! grep -q " $H 9p " /proc/mounts; then
-	mkdir -p $H
+	mkdir -p $H /mnt/carveout-src
 	mount -t 9p -o ro,trans=virtio,version=9p2000.L,msize=262144,cache=loose \
 		hostroot $H || fail "cannot mount the host root (tag hostroot)"
+	# The tree first: it may lie under a directory covered below (/tmp,
+	# /root), where the host's copy would be hidden.
+	mount -o bind "$H$src" /mnt/carveout-src ||
+		fail "cannot bind the tree $src"
 	mount -o rbind /dev $H/dev || fail "cannot bind /dev"
 	mount -o bind /proc $H/proc || fail "cannot bind /proc"
 	mount -o rbind /sys $H/sys || fail "cannot bind /sys"
@@ -56,7 +60,7 @@ if ! grep -q " $H 9p " /proc/mounts; then
 	mount -o bind /root $H/root || fail "cannot bind /root"
 	mkdir -p /tmp/carveout /tmp/carveout-src
 	mount -o bind $D $H/tmp/carveout || fail "cannot bind $D"
-	mount -o bind "$H$src" $H/tmp/carveout-src ||
+	mount -o bind /mnt/carveout-src $H/tmp/carveout-src ||
 		fail "cannot bind the tree $src"
 fi
 

@@ -34,16 +34,17 @@
  * back to the buddy unless the class keeps fewer than CO_SLAB_EMPTY_RESERVE
  * empty slabs.
  *
- * Per-CPU magazines (CO_SLAB_MAG_SIZE objects per class) make the common
- * alloc and free touch only CPU-local data: alloc pops an object and sets its
- * LIVE bit; free looks the descriptor up under RCU, clears the LIVE bit with
- * test_and_clear_bit() and pushes the object.  A clear LIVE bit means a
- * double or invalid free: the slow path then re-checks under the class lock
- * and rejects it with -EINVAL, changing nothing.  Magazines are small (72
- * bytes per class per CPU) because each open file has its own set; the slow
- * paths move CO_SLAB_MAG_BATCH objects between a magazine and the slabs, and
- * an allocation that finds the buddy exhausted first pulls the class's
- * objects back from every CPU's magazine.
+ * Per-CPU magazines make the common alloc and free touch only CPU-local
+ * data: alloc pops an object and sets its LIVE bit; free looks the
+ * descriptor up under RCU, clears the LIVE bit with test_and_clear_bit() and
+ * pushes the object.  A clear LIVE bit means a double or invalid free: the
+ * slow path then re-checks under the class lock and rejects it with -EINVAL,
+ * changing nothing.  A magazine holds up to CO_SLAB_MAG_BYTES of objects
+ * (CO_SLAB_MAG_MIN .. CO_SLAB_MAG_MAX of them: 64 of 64 bytes, 16 of 1 KiB,
+ * 4 of 3584 bytes), so that alloc and free in bursts of up to half a
+ * magazine stay on the fast path; the slow paths move half a magazine
+ * between it and the slabs, and an allocation that finds the buddy
+ * exhausted first pulls the class's objects back from every CPU's magazine.
  *
  * The owner (struct co_slab_owner) is charged for every page a slab takes
  * from the buddy, before it takes them, and uncharged when they go back;
@@ -57,7 +58,8 @@
  * per object (~190 bytes for a 64-object slab of 64-byte objects, 4.7% of
  * its 4 KiB; ~1% or less for classes >= 256 bytes).  Per set: the classes
  * (~3 KiB), 8 bytes of directory per 512 arena pages plus 4 KiB per
- * directory leaf in use, and the per-CPU magazines (~1.4 KiB per CPU).
+ * directory leaf in use, and the per-CPU magazines (~4.9 KiB per CPU: 551
+ * slots of 8 bytes and 19 counters).
  *
  * Invariants (co_slab_set_check(), on a quiescent set):
  *  - FREE and LIVE are disjoint; nr_free counts FREE; lists match nr_free;
@@ -95,11 +97,11 @@ struct co_slab_set *co_slab_set_create_owned(struct co_buddy *b,
 {
 	gfp_t gfp = owner ? owner->gfp : GFP_KERNEL;
 	struct co_slab_set *s;
-	unsigned int c;
+	unsigned int c, slots = 0;
 	int cpu;
 
 	might_sleep();
-	BUILD_BUG_ON(CO_SLAB_MAG_BATCH > CO_SLAB_MAG_SIZE);
+	BUILD_BUG_ON(CO_SLAB_MAG_MIN < 2 || CO_SLAB_MAG_MIN > CO_SLAB_MAG_MAX);
 
 	s = kzalloc(sizeof(*s), gfp);
 	if (!s)
@@ -114,13 +116,18 @@ struct co_slab_set *co_slab_set_create_owned(struct co_buddy *b,
 	s->dir = kvcalloc(s->nr_leaves, sizeof(*s->dir), gfp);
 	if (!s->dir)
 		goto err_free_set;
-	s->pcpu = alloc_percpu_gfp(struct co_slab_pcpu, gfp);
+	for (c = 0; c < CO_SLAB_NR_CLASSES; c++) {
+		co_slab_class_init(&s->cls[c], c);
+		s->cls[c].mag_off = slots;
+		slots += s->cls[c].mag_cap;
+	}
+	s->pcpu = __alloc_percpu_gfp(struct_size_t(struct co_slab_pcpu, obj,
+						   slots),
+				     __alignof__(struct co_slab_pcpu), gfp);
 	if (!s->pcpu)
 		goto err_free_dir;
 	for_each_possible_cpu(cpu)
 		spin_lock_init(&per_cpu_ptr(s->pcpu, cpu)->lock);
-	for (c = 0; c < CO_SLAB_NR_CLASSES; c++)
-		co_slab_class_init(&s->cls[c], c);
 	return s;
 
 err_free_dir:

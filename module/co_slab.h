@@ -24,10 +24,14 @@
 #define CO_SLAB_ALIGN		64
 /* 64 .. 512 in steps of 64, then four classes per doubling up to 3584. */
 #define CO_SLAB_NR_CLASSES	19
-/* Objects per CPU per class kept in a magazine. */
-#define CO_SLAB_MAG_SIZE	6
-/* Objects moved between a magazine and the slabs at a time. */
-#define CO_SLAB_MAG_BATCH	3
+/*
+ * A magazine (per CPU per class) holds up to CO_SLAB_MAG_BYTES of objects,
+ * at least CO_SLAB_MAG_MIN and at most CO_SLAB_MAG_MAX of them; the slow
+ * paths move half a magazine between it and the slabs at a time.
+ */
+#define CO_SLAB_MAG_BYTES	16384
+#define CO_SLAB_MAG_MIN		4
+#define CO_SLAB_MAG_MAX		64
 /* Empty slabs a class keeps instead of returning them to the buddy. */
 #define CO_SLAB_EMPTY_RESERVE	1
 
@@ -71,6 +75,8 @@ struct co_slab_owner {
  * @obj_size: object (granted) size in bytes.
  * @slab_pages: pages per slab.
  * @objs_per_slab: objects per slab.
+ * @mag_size: objects one CPU's magazine holds.
+ * @mag_batch: objects a slow path moves into or out of a magazine.
  * @objs_in_use: objects held by the owner.
  * @objs_cached: objects parked in per-CPU magazines.
  * @objs_total: objects in all slabs of the class.
@@ -86,6 +92,8 @@ struct co_slab_class_stats {
 	size_t obj_size;
 	unsigned int slab_pages;
 	unsigned int objs_per_slab;
+	unsigned int mag_size;
+	unsigned int mag_batch;
 	unsigned long objs_in_use;
 	unsigned long objs_cached;
 	unsigned long objs_total;

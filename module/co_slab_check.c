@@ -154,15 +154,16 @@ static int __co_slab_check_mags(struct co_slab_set *s, unsigned int c,
 	for_each_possible_cpu(cpu) {
 		struct co_slab_pcpu *pc = per_cpu_ptr(s->pcpu, cpu);
 		struct co_slab_mag *m = &pc->mag[c];
+		u64 *obj = co_slab_mag_obj(s, pc, c);
 
 		spin_lock(&pc->lock);
 		t->live += m->live;
 		t->req += m->requested;
-		for (i = 0; i < m->nr && i < CO_SLAB_MAG_SIZE; i++)
-			mags[t->nr_mag++] = m->obj[i];
+		for (i = 0; i < m->nr && i < s->cls[c].mag_cap; i++)
+			mags[t->nr_mag++] = obj[i];
 		i = m->nr;
 		spin_unlock(&pc->lock);
-		if (i > CO_SLAB_MAG_SIZE)
+		if (i > s->cls[c].mag_cap)
 			return co_slab_bad(s, c, "cpu %d magazine holds %lu",
 					   cpu, i);
 	}
@@ -247,7 +248,7 @@ int co_slab_set_check(struct co_slab_set *s)
 	int ret = 0;
 
 	might_sleep();
-	mags = kmalloc_array(nr_cpu_ids * CO_SLAB_MAG_SIZE, sizeof(*mags),
+	mags = kmalloc_array(nr_cpu_ids * CO_SLAB_MAG_MAX, sizeof(*mags),
 			     GFP_KERNEL);
 	if (!mags)
 		return -ENOMEM;

@@ -133,6 +133,9 @@ void co_slab_class_init(struct co_slab_class *cls, unsigned int c)
 	cls->objs = pages * PAGE_SIZE / size;
 	cls->words = BITS_TO_LONGS(cls->objs);
 	cls->recip = DIV_ROUND_UP_ULL(1ULL << 32, size);
+	cls->mag_cap = clamp_t(unsigned int, CO_SLAB_MAG_BYTES / size,
+			       CO_SLAB_MAG_MIN, CO_SLAB_MAG_MAX);
+	cls->mag_batch = cls->mag_cap / 2;
 	/* co_slab_div() is exact only while slab bytes * size < 2^32 */
 	WARN_ON_ONCE((u64)pages * PAGE_SIZE * size >= (1ULL << 32));
 	INIT_LIST_HEAD(&cls->full);

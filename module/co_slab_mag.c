@@ -3,11 +3,11 @@
  * co_slab_mag.c - allocation and free of slab objects
  *
  * The common alloc and free touch only CPU-local data: a per-CPU magazine of
- * CO_SLAB_MAG_SIZE objects per class.  When it is empty (alloc) or full
+ * &co_slab_class.mag_cap objects per class.  When it is empty (alloc) or full
  * (free), or the free cannot be proven valid without the class lock, the
  * slow path takes the class lock, works on the slabs through
- * co_slab_class.c and moves CO_SLAB_MAG_BATCH objects into or out of the
- * magazine.  An allocation that finds the buddy exhausted pulls the class's
+ * co_slab_class.c and moves half a magazine (&co_slab_class.mag_batch
+ * objects) into or out of it.  An allocation that finds the buddy exhausted pulls the class's
  * objects back from every CPU's magazine before it fails; co_slab_drain()
  * does the same for every class.
  *
@@ -44,10 +44,11 @@ static void __co_slab_drain_class(struct co_slab_set *s, unsigned int c)
 	for_each_possible_cpu(cpu) {
 		struct co_slab_pcpu *pc = per_cpu_ptr(s->pcpu, cpu);
 		struct co_slab_mag *m = &pc->mag[c];
+		u64 *obj = co_slab_mag_obj(s, pc, c);
 
 		spin_lock(&pc->lock);
 		while (m->nr)
-			__co_slab_unpark(s, c, m->obj[--m->nr]);
+			__co_slab_unpark(s, c, obj[--m->nr]);
 		spin_unlock(&pc->lock);
 	}
 }
@@ -57,41 +58,45 @@ static void __co_slab_drain_class(struct co_slab_set *s, unsigned int c)
  * to @n refill objects in its magazine.  Returns how many were parked; the
  * caller returns the rest to their slab.
  */
-static unsigned int __co_slab_mag_refill(struct co_slab_pcpu *pc,
+static unsigned int __co_slab_mag_refill(struct co_slab_set *s,
+					 struct co_slab_pcpu *pc,
 					 unsigned int c, size_t size,
 					 const u64 *refill, unsigned int n)
 {
 	struct co_slab_mag *m = &pc->mag[c];
+	u64 *obj = co_slab_mag_obj(s, pc, c);
 	unsigned int i;
 
 	lockdep_assert_held(&pc->lock);
 	m->live++;
 	m->requested += size;
-	for (i = 0; i < n && m->nr < CO_SLAB_MAG_SIZE; i++)
-		m->obj[m->nr++] = refill[i];
+	for (i = 0; i < n && m->nr < s->cls[c].mag_cap; i++)
+		obj[m->nr++] = refill[i];
 	return i;
 }
 
 /*
  * __co_slab_mag_flush - account a free of @size on @pc; if its magazine is
- * full, take its CO_SLAB_MAG_BATCH oldest objects out into @flush.
+ * full, take its &co_slab_class.mag_batch oldest objects out into @flush.
  * Returns how many were taken; the caller returns them to their slabs.
  */
-static unsigned int __co_slab_mag_flush(struct co_slab_pcpu *pc,
+static unsigned int __co_slab_mag_flush(struct co_slab_set *s,
+					struct co_slab_pcpu *pc,
 					unsigned int c, size_t size, u64 *flush)
 {
 	struct co_slab_mag *m = &pc->mag[c];
+	u64 *obj = co_slab_mag_obj(s, pc, c);
 	unsigned int n;
 
 	lockdep_assert_held(&pc->lock);
 	m->live--;
 	m->requested -= size;
-	if (m->nr < CO_SLAB_MAG_SIZE)
+	if (m->nr < s->cls[c].mag_cap)
 		return 0;
-	for (n = 0; n < CO_SLAB_MAG_BATCH; n++)
-		flush[n] = m->obj[n];
+	for (n = 0; n < s->cls[c].mag_batch; n++)
+		flush[n] = obj[n];
 	m->nr -= n;
-	memmove(m->obj, m->obj + n, m->nr * sizeof(m->obj[0]));
+	memmove(obj, obj + n, m->nr * sizeof(*obj));
 	return n;
 }
 
@@ -134,7 +139,7 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 			      size_t size, u64 *addr)
 {
 	struct co_slab_class *cls = &s->cls[c];
-	u64 refill[CO_SLAB_MAG_BATCH];
+	u64 refill[CO_SLAB_MAG_MAX / 2];
 	unsigned int i, n = 0, idx;
 	struct co_slab_pcpu *pc;
 	struct co_slab *slab;
@@ -151,13 +156,13 @@ static int co_slab_alloc_slow(struct co_slab_set *s, unsigned int c,
 	co_slab_req(s, slab)[idx] = size;
 	set_bit(idx, co_slab_live_map(s, slab));
 	*addr = co_slab_obj_addr(cls, slab, idx);
-	while (n < CO_SLAB_MAG_BATCH && slab->nr_free)
+	while (n < cls->mag_batch && slab->nr_free)
 		refill[n++] = co_slab_obj_addr(cls, slab,
 					       __co_slab_get_obj(cls, slab));
 
 	pc = raw_cpu_ptr(s->pcpu);
 	spin_lock(&pc->lock);
-	i = __co_slab_mag_refill(pc, c, size, refill, n);
+	i = __co_slab_mag_refill(s, pc, c, size, refill, n);
 	spin_unlock(&pc->lock);
 
 	for (; i < n; i++)
@@ -194,7 +199,7 @@ int co_slab_alloc(struct co_slab_set *s, size_t size, u64 *addr)
 	spin_lock(&pc->lock);
 	m = &pc->mag[c];
 	if (m->nr) {
-		u64 a = m->obj[--m->nr];
+		u64 a = co_slab_mag_obj(s, pc, c)[--m->nr];
 
 		rcu_read_lock();
 		slab = co_slab_find(s, c, a, &idx);
@@ -245,7 +250,7 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
 			     size_t size)
 {
 	struct co_slab_class *cls = &s->cls[c];
-	u64 flush[CO_SLAB_MAG_BATCH];
+	u64 flush[CO_SLAB_MAG_MAX / 2];
 	struct co_slab_pcpu *pc;
 	struct co_slab *slab;
 	unsigned int i, n, idx;
@@ -264,7 +269,7 @@ static int co_slab_free_slow(struct co_slab_set *s, unsigned int c, u64 addr,
 
 	pc = raw_cpu_ptr(s->pcpu);
 	spin_lock(&pc->lock);
-	n = __co_slab_mag_flush(pc, c, size, flush);
+	n = __co_slab_mag_flush(s, pc, c, size, flush);
 	spin_unlock(&pc->lock);
 
 	for (i = 0; i < n; i++)
@@ -308,10 +313,10 @@ int co_slab_free(struct co_slab_set *s, u64 addr, size_t size)
 		pc = raw_cpu_ptr(s->pcpu);
 		spin_lock(&pc->lock);
 		m = &pc->mag[c];
-		if (m->nr < CO_SLAB_MAG_SIZE &&
+		if (m->nr < s->cls[c].mag_cap &&
 		    co_slab_req(s, slab)[idx] == size &&
 		    test_and_clear_bit(idx, co_slab_live_map(s, slab))) {
-			m->obj[m->nr++] = addr;
+			co_slab_mag_obj(s, pc, c)[m->nr++] = addr;
 			m->live--;
 			m->requested -= size;
 			done = true;

@@ -84,6 +84,11 @@ struct co_slab {
  * @words: words per bitmap in a descriptor (constant).
  * @recip: DIV_ROUND_UP(2^32, @size), to divide offsets without a div
  *	(constant).
+ * @mag_cap: objects a magazine of the class holds (constant).
+ * @mag_batch: objects a slow path moves at a time, @mag_cap / 2
+ *	(constant).
+ * @mag_off: where the class's magazine slots start in
+ *	&co_slab_pcpu.obj (constant).
  * @full: slabs with no FREE object.
  * @partial: slabs with some FREE objects.
  * @empty: slabs with only FREE objects.
@@ -102,6 +107,9 @@ struct co_slab_class {
 	unsigned int objs;
 	unsigned int words;
 	u32 recip;
+	unsigned int mag_cap;
+	unsigned int mag_batch;
+	unsigned int mag_off;
 	struct list_head full;
 	struct list_head partial;
 	struct list_head empty;
@@ -115,11 +123,13 @@ struct co_slab_class {
 
 /**
  * struct co_slab_mag - per-CPU object cache of one class
- * @nr: objects in @obj.
+ * @nr: objects in the magazine's slots (co_slab_mag_obj()).
  * @live: LIVE objects allocated minus freed on this CPU (may be negative
  *	on one CPU; only the sum over CPUs is meaningful).
  * @requested: bytes requested minus bytes freed on this CPU (ditto).
- * @obj: object addresses; neither FREE nor LIVE in their slab.
+ *
+ * The objects themselves (addresses, neither FREE nor LIVE in their slab)
+ * are &co_slab_class.mag_cap slots of &co_slab_pcpu.obj.
  *
  * Protected by the &co_slab_pcpu.lock of its CPU.  The magazine rules:
  *
@@ -131,8 +141,8 @@ struct co_slab_class {
  *    rejected there under the class lock.
  *  - Objects move between a magazine and the FREE bitmaps only with the
  *    class lock held and the per-CPU lock taken inside it: refill (slow
- *    alloc, CO_SLAB_MAG_BATCH objects), flush (slow free of a full
- *    magazine, the oldest CO_SLAB_MAG_BATCH objects) and drain (every CPU,
+ *    alloc, &co_slab_class.mag_batch objects), flush (slow free of a
+ *    full magazine, the oldest &co_slab_class.mag_batch objects) and drain (every CPU,
  *    one at a time: co_slab_drain(), or an allocation that found the buddy
  *    exhausted).
  *  - A task picks its CPU's magazines with raw_cpu_ptr() and may migrate
@@ -143,7 +153,6 @@ struct co_slab_mag {
 	unsigned int nr;
 	long live;
 	long requested;
-	u64 obj[CO_SLAB_MAG_SIZE];
 };
 
 /**
@@ -153,11 +162,15 @@ struct co_slab_mag {
  *	or read the magazines (see struct co_slab_mag).  Innermost with the
  *	buddy lock and the directory lock: nothing is taken while holding it.
  * @mag: one magazine per class.
+ * @obj: every class's magazine slots, &co_slab_class.mag_cap of them from
+ *	&co_slab_class.mag_off on.
  */
 struct co_slab_pcpu {
 	spinlock_t lock;	/* see the kernel-doc above */
 	struct co_slab_mag mag[CO_SLAB_NR_CLASSES];
+	u64 obj[];
 };
+
 
 /**
  * struct co_slab_leaf - one directory leaf
@@ -199,6 +212,13 @@ struct co_slab_set {
 	struct co_slab_leaf **dir;
 	struct co_slab_class cls[CO_SLAB_NR_CLASSES];
 };
+
+/* The slots of class @c's magazine on @pc. */
+static inline u64 *co_slab_mag_obj(struct co_slab_set *s,
+				   struct co_slab_pcpu *pc, unsigned int c)
+{
+	return pc->obj + s->cls[c].mag_off;
+}
 
 enum co_slab_state { CO_SLAB_FULL, CO_SLAB_PARTIAL, CO_SLAB_EMPTY };
 

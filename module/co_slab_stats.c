@@ -47,6 +47,8 @@ void co_slab_get_stats(struct co_slab_set *s, unsigned int class,
 	st->obj_size = cls->size;
 	st->slab_pages = cls->pages;
 	st->objs_per_slab = cls->objs;
+	st->mag_size = cls->mag_cap;
+	st->mag_batch = cls->mag_batch;
 	/* Racing fast paths on CPUs read earlier can make a sum negative. */
 	live = max(live, 0L);
 	req = max(req, 0L);

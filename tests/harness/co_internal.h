@@ -80,6 +80,7 @@ typedef unsigned int gfp_t;
 #define max(a, b)	({ typeof(a) _a = (a); typeof(b) _b = (b); _a > _b ? _a : _b; })
 #define min_t(t, a, b)	({ t _a = (a); t _b = (b); _a < _b ? _a : _b; })
 #define max_t(t, a, b)	({ t _a = (a); t _b = (b); _a > _b ? _a : _b; })
+#define clamp_t(t, v, lo, hi)	min_t(t, max_t(t, v, lo), hi)
 
 #define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
@@ -88,6 +89,8 @@ typedef unsigned int gfp_t;
 
 #define struct_size(p, member, n) \
 	(sizeof(*(p)) + (size_t)(n) * sizeof((p)->member[0]))
+#define struct_size_t(type, member, n) \
+	struct_size((type *)NULL, member, n)
 
 static inline u64 div64_u64(u64 a, u64 b)
 {
@@ -260,6 +263,8 @@ static inline size_t shim_pcpu_stride(const void *p)
 
 #define alloc_percpu(type)	((type *)shim_alloc_percpu(sizeof(type)))
 #define alloc_percpu_gfp(type, gfp)	((void)(gfp), alloc_percpu(type))
+#define __alloc_percpu_gfp(size, align, gfp) \
+	((void)(align), (void)(gfp), shim_alloc_percpu(size))
 #define free_percpu(p)		shim_free_percpu(p)
 #define per_cpu_ptr(p, cpu)						\
 	((typeof(p))((char *)(p) + (size_t)(cpu) * shim_pcpu_stride(p)))

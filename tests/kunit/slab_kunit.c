@@ -393,13 +393,13 @@ static void slab_test_stats(struct kunit *test)
 
 /*
  * Expected snapshot of a class after the first allocation of a fresh set:
- * the slow path takes one object and parks up to CO_SLAB_MAG_BATCH more
+ * the slow path takes one object and parks up to a magazine batch more
  * in a magazine, all from one new slab.
  */
 static void slab_expect_first_alloc(struct kunit *test,
 				    const struct co_slab_class_stats *st)
 {
-	unsigned long parked = min_t(unsigned long, CO_SLAB_MAG_BATCH,
+	unsigned long parked = min_t(unsigned long, st->mag_batch,
 				     st->objs_per_slab - 1);
 	bool full = st->objs_per_slab == 1 + parked;
 
@@ -477,7 +477,7 @@ static void slab_test_class_stats(struct kunit *test)
 		c = co_slab_class_index(sizes[i]);
 		KUNIT_EXPECT_EQ(test, st[c].objs_in_use, 0);
 		KUNIT_EXPECT_EQ(test, st[c].objs_cached,
-				1 + min_t(unsigned long, CO_SLAB_MAG_BATCH,
+				1 + min_t(unsigned long, st[c].mag_batch,
 					  st[c].objs_per_slab - 1));
 	}
 	co_slab_drain(s);

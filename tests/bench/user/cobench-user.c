@@ -22,6 +22,15 @@
  *                                   DMA_BUF_IOCTL_SYNC START + END, which
  *                                   syncs the whole buffer each step, and
  *                                   carveout's SYNC of the whole buffer
+ *   cobench-user touch REPS         mmap + first touch + munmap of a
+ *                                   2 MiB, 64 MiB and 256 MiB buffer
+ *                                   (ALLOC and FREE outside the timing),
+ *                                   with the page faults taken, against
+ *                                   anonymous memory with 4 KiB pages
+ *                                   (MADV_NOHUGEPAGE) and with
+ *                                   transparent huge pages
+ *                                   (MADV_HUGEPAGE, 2 MiB aligned): what
+ *                                   PMD mappings save
  *   cobench-user resize NODE CEILING_MB DELAY_MS
  *                                   CARVEOUT_IOC_RESIZE: NODE's ceiling
  *                                   (0: back to its floor) and idle
@@ -36,6 +45,7 @@
  * Output lines (same format as co_bench.ko, see tests/bench/report.py):
  *   R part=P name=N impl=I thr=1 rep=K tot=NS n=OPS ok=OK fail=F
  *   NA part=P name=N impl=I reason=...
+ *   M touch_faults_N_I=F            page faults of one mmap + touch
  * Every call is checked; failed operations are counted in fail=.
  */
 #define _GNU_SOURCE
@@ -48,6 +58,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -276,6 +287,106 @@ static int cmd_user(int reps, const char *cma_heap)
 	return 0;
 }
 
+#define SZ_2M	(2ul << 20)
+
+static long minor_faults(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt + ru.ru_majflt;
+}
+
+/* mmap + touch + munmap of carveout buffer @off; -1 on error. */
+static int touch_carveout(size_t len, uint64_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, co_fd,
+		       off);
+
+	if (p == MAP_FAILED)
+		return -1;
+	touch(p, len);
+	return munmap(p, len) ? -1 : 0;
+}
+
+/* The same for anonymous memory, 2 MiB aligned, @advice on it. */
+static int touch_anon(size_t len, int advice)
+{
+	char *raw = mmap(NULL, len + SZ_2M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+	int bad;
+
+	if (raw == MAP_FAILED)
+		return -1;
+	p = (char *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
+	bad = madvise(p, len, advice) != 0;
+	touch(p, len);
+	return munmap(raw, len + SZ_2M) || bad ? -1 : 0;
+}
+
+enum { T_CARVEOUT, T_ANON_4K, T_ANON_THP, T_NR };
+static const char *const t_impl[T_NR] = {
+	"carveout", "anon_4k", "anon_thp",
+};
+
+/* One timed repetition of @impl; faults of the last one in *@flt. */
+static void touch_rep(const char *name, int impl, size_t len, uint64_t off,
+		      int rep, long *flt)
+{
+	long f0 = minor_faults();
+	uint64_t t0 = now_ns();
+	int err;
+
+	if (impl == T_CARVEOUT)
+		err = touch_carveout(len, off);
+	else
+		err = touch_anon(len, impl == T_ANON_THP ? MADV_HUGEPAGE :
+				 MADV_NOHUGEPAGE);
+	*flt = minor_faults() - f0;
+	if (rep >= 0)
+		printf("R part=touch name=%s impl=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d\n",
+		       name, t_impl[impl], rep,
+		       (unsigned long long)(now_ns() - t0), !err, !!err);
+}
+
+static int cmd_touch(int reps)
+{
+	static const struct usize tsizes[] = {
+		{ "2M", 2ul << 20, 0, 0 }, { "64M", 64ul << 20, 0, 0 },
+		{ "256M", 256ul << 20, 0, 0 },
+	};
+	unsigned int i;
+	uint64_t off;
+	uint32_t h;
+	long flt;
+	int impl, r;
+
+	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+	for (i = 0; i < sizeof(tsizes) / sizeof(tsizes[0]); i++) {
+		const struct usize *u = &tsizes[i];
+
+		for (impl = 0; impl < T_NR; impl++) {
+			if (impl == T_CARVEOUT &&
+			    (co_fd < 0 || co_alloc(u->len, &h, &off, NULL))) {
+				printf("NA part=touch name=%s impl=carveout reason=ALLOC_failed_(%s)\n",
+				       u->name, strerror(errno));
+				continue;
+			}
+			for (r = -1; r < reps; r++)
+				touch_rep(u->name, impl, u->len, off, r, &flt);
+			printf("M touch_faults_%s_%s=%ld\n", u->name,
+			       t_impl[impl], flt);
+			if (impl == T_CARVEOUT && co_free(h))
+				printf("I touch_free_%s=%s\n", u->name,
+				       strerror(errno));
+		}
+		fflush(stdout);
+	}
+	printf("NA part=touch name=1G impl=all reason=the_VM's_NUMA_nodes_have_1_GiB_each:_no_1_GiB_buffer\n");
+	return 0;
+}
+
 static int cmd_map(int reps, const char *label)
 {
 	static const struct usize msizes[] = {
@@ -500,12 +611,14 @@ int main(int argc, char **argv)
 		return cmd_user(atoi(argv[2]), argc >= 4 ? argv[3] : NULL);
 	if (argc >= 4 && !strcmp(argv[1], "map"))
 		return cmd_map(atoi(argv[2]), argv[3]);
+	if (argc >= 3 && !strcmp(argv[1], "touch"))
+		return cmd_touch(atoi(argv[2]));
 	if (argc >= 3 && !strcmp(argv[1], "sync"))
 		return cmd_sync(atoi(argv[2]));
 	if (argc >= 5 && !strcmp(argv[1], "resize"))
 		return cmd_resize(atoi(argv[2]), atol(argv[3]), atoi(argv[4]));
 	if (argc >= 5 && !strcmp(argv[1], "frag"))
 		return cmd_frag(atol(argv[2]), atol(argv[3]), argv[4]);
-	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | map REPS LABEL | sync REPS | resize NODE CEILING_MB DELAY_MS | frag FILE_MB LOCK_MB READY\n");
+	fprintf(stderr, "usage: cobench-user user REPS [CMA_HEAP] | touch REPS | map REPS LABEL | sync REPS | resize NODE CEILING_MB DELAY_MS | frag FILE_MB LOCK_MB READY\n");
 	return 2;
 }

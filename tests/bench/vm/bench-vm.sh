@@ -52,6 +52,7 @@ main)
 	$L/cobench-user resize 0 0 1000 >$res
 	say "userspace"
 	$L/cobench-user user $REPS >$res
+	$L/cobench-user touch 3 >$res
 	$L/cobench-user map $REPS iommu >$res
 	# edu as a dma-buf importer for the sync benchmark; out again, so
 	# edu has no driver for the benchmarks after it.

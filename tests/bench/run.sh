@@ -18,9 +18,25 @@
 #  4. writes build/bench/report.md, results.csv and SVG plots.
 #
 # Environment:
-#   BENCH_KERNEL=bench (default) | stock: stock = Debian's 6.1 kernel of
-#     tests/vm/kernels.matrix (stock-6.1: non-debug, no dma-buf heaps or
-#     CMA: those baselines are reported n/a)
+#   BENCH_KERNEL=bench (default) | stock | stock-NAME: stock = Debian's 6.1
+#     kernel of tests/vm/kernels.matrix (stock-6.1: non-debug, no dma-buf
+#     heaps or CMA: those baselines are reported n/a); any other stock entry
+#     of the matrix by its name (stock-6.12 and stock-7.3 have the system
+#     dma-buf heap, still no CMA area), built in its userland
+#   BENCH_ONLY: a comma-separated subset of the parts to run, for a
+#     quick look at one figure (default all): host (the fragmentation
+#     traces, run on the host), meta, fast (slab, pages and
+#     the in-kernel API's order-0/4/9), large, elastic, user (userspace
+#     alloc+mmap+touch+free against the dma-buf heaps), map, sync, frag;
+#     e.g. BENCH_ONLY=fast,user BENCH_SKIP_DIRECT=1.  The report marks
+#     the rows of parts not run as missing.
+#   BENCH_PROF=fast|user: instead of the benchmarks, a profile: the VM runs
+#     that part once (user: 4 KiB only) under the function_graph tracer,
+#     graphs rooted at the functions of BENCH_PROF_FUNCS (space-separated),
+#     BENCH_PROF_DEPTH (default 6) levels deep, and build/bench/profile.txt
+#     gets per depth and function the calls and the summed microseconds
+#     (tracer overhead included: it weighs every traced call, compare
+#     counts and shares rather than absolute times)
 #   BENCH_CMA (default 384M): the cma= size for the bench kernel; with
 #     carveout's 320 MiB per node it must fit node 1's 1 GiB
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
@@ -45,22 +61,29 @@ bench)
 	kdesc="$kver built from Debian's linux-source-6.12 with tests/bench/bench-kernel.config (non-debug; CMA, dma-buf heaps), booted with cma=${BENCH_CMA:-384M}"
 	vm_extra="cma=${BENCH_CMA:-384M}"
 	;;
-stock)
-	kernel_prepare stock-6.1
+stock | stock-*)
+	kname=$BENCH_KERNEL
+	[ "$kname" = stock ] && kname=stock-6.1
+	matrix_load "$kname" && [ "$m_kind" = stock ] ||
+		{ echo "bench: $kname is no stock kernel of tests/vm/kernels.matrix" >&2; exit 1; }
+	kernel_prepare "$kname"
 	kver=$k_kver
 	kdir=$k_kdir
 	kernel=$k_image
-	kdesc="$kver (stock Debian, non-debug; no dma-buf heaps, no CMA)"
+	kuserland=$k_userland
+	kdesc="$kver (stock Debian, non-debug; no CMA area"
+	[ "$kname" = stock-6.1 ] && kdesc="$kdesc, no dma-buf heaps"
+	kdesc="$kdesc)"
 	vm_extra=""
 	;;
 *)
-	echo "bench: BENCH_KERNEL must be bench or stock" >&2
+	echo "bench: BENCH_KERNEL must be bench, stock or stock-NAME" >&2
 	exit 1
 	;;
 esac
 
 log "bench: building carveout for $kver"
-build_modules bench/carveout "$kdir" host
+build_modules bench/carveout "$kdir" "${kuserland:-host}"
 co=$build/bench/carveout
 
 log "bench: building the benchmark modules"
@@ -71,7 +94,10 @@ cp "$here"/kmod/* "$kb/"
 cp "$top"/module/co_buddy*.c "$top"/module/co_slab*.c "$top"/module/*.h "$kb/module/"
 cp -r "$top/module/include" "$kb/module/"
 cp -r "$top/uapi" "$kb/"
-if ! make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
+krun=()
+[ "${kuserland:-host}" = host ] ||
+	krun=(bash "$top/tests/vm/host/userland.sh" "$kuserland" run "$out" --)
+if ! "${krun[@]}" make -C "$kdir" M="$kb" W=1 KBUILD_EXTRA_SYMBOLS="$co/src/Module.symvers" \
 		modules >"$kb/build.log" 2>&1 ||
 		grep -E '(warning|error):' "$kb/build.log"; then
 	tail -n 40 "$kb/build.log"
@@ -89,7 +115,11 @@ gcc -std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I"$top/tests/harness" -include co_internal.h -DKBUILD_MODNAME='"carveout"' \
 	-o "$out/host/frag" "$top"/module/co_buddy*.c "$top"/module/co_slab*.c \
 	"$top/tests/harness/shim.c" "$here/host/frag.c" -lpthread -lm
-"$out/host/frag" >"$out/host.txt"
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *,host,* ]]; then
+	"$out/host/frag" >"$out/host.txt"
+else
+	: >"$out/host.txt"
+fi
 
 log "bench: packing the initramfs"
 root=$(mktemp -d)
@@ -109,13 +139,20 @@ run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
 	local name=$1 tmo=$2 extra=$3
 	log "bench: VM '$name' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $out/vm-$name/console.log)"
 	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
-		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps $extra" || true
+		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps COBENCH_ONLY=${BENCH_ONLY:-all} $extra" || true
 	if ! grep -q '^END' "$out/vm-$name/results.tap" 2>/dev/null; then
 		echo "bench: VM '$name' did not finish; last console lines:" >&2
 		tail -n 30 "$out/vm-$name/console.log" >&2
 		return 1
 	fi
 }
+if [ -n "${BENCH_PROF:-}" ]; then
+	funcs=$(echo "${BENCH_PROF_FUNCS:?BENCH_PROF needs BENCH_PROF_FUNCS}" | tr ' ' ,)
+	run_vm prof 1200 "COBENCH_PROF_PART=$BENCH_PROF COBENCH_PROF_FUNCS=$funcs COBENCH_PROF_DEPTH=${BENCH_PROF_DEPTH:-6} $vm_extra"
+	sed -n 's/^T //p' "$out/vm-prof/results.tap" | sort -k1,1n -k3,3nr >"$out/profile.txt"
+	log "bench: profile in $out/profile.txt"
+	exit 0
+fi
 run_vm main 1200 "$vm_extra"
 if [ -z "${BENCH_SKIP_DIRECT:-}" ]; then
 	run_vm direct 300 "intel_iommu=off $vm_extra" || true

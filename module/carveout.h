@@ -26,15 +26,17 @@
  *                                 revocation of mappings that lost their
  *                                 grant (bus notifier, map_allow writes)
  *   co_files_lock (co_owner.c)    co_files, the list of owners
- *   co_buffers_lock (co_buffer.c) removal from co_buffers (the live
- *                                 buffers by id), so a reader holding it
- *                                 may use any buffer it finds there
+ *   co_buffers_rwsem (co_buffer.c) the registry of live buffers (per-CPU
+ *                                 xarrays, each also under its own lock):
+ *                                 removal takes it for reading, a walker
+ *                                 (debugfs, revocation) for writing, and
+ *                                 may then use any buffer it finds
  *   co_file.lock                  creation of a file's per-node slab sets
  *                                 and the zeroing of a page entering one
  *   co_held_lock (co_buffer.c)    co_held_list, buffers whose pages are
  *                                 still referenced from outside
  *   co_buffer.lock                a buffer's DMA mappings, dma-buf
- *                                 attachments, dead flag and mmap count
+ *                                 attachments and dead flag
  *   co_node.mt_lock               a node's pools of write-combined and
  *     (co_memtype.c)              uncached memory
  *   co_node.grow_lock             a node's pieces changing: a piece
@@ -42,8 +44,9 @@
  *                                 and elastic; the node's size, floor,
  *                                 ceiling and watermarks.  Readers of the
  *                                 pieces take rcu_read_lock() instead
- *   xarray locks                  co_file.handles, the per-user accounts
- *                                 and the call-site names; each alone
+ *   xarray locks                  co_file.handles, the registry shards,
+ *                                 the per-user accounts and the call-site
+ *                                 names; each alone
  *   co_buddy.lock, slab locks     the allocator core: see struct co_buddy
  *                                 in co_buddy.h and co_slab_priv.h
  *
@@ -55,11 +58,13 @@
  *                                             the bus notifier and drivers
  *                                             opt in under device_lock)
  *   kernel_param_lock -> co_access_lock      (a write to map_allow)
- *   co_access_lock -> co_buffers_lock        (revocation walks every
+ *   co_access_lock -> co_buffers_rwsem       (revocation walks every
  *                                             buffer's mappings)
  *   co_access_lock -> co_buffer.lock         (MAP adds a mapping)
- *   mmap_lock -> co_buffer.lock              (mmap counts a mapping)
- *   co_buffers_lock -> co_buffer.lock        (debugfs lists mappings)
+ *   co_buffers_rwsem -> co_buffer.lock       (debugfs lists mappings)
+ *   co_buffers_rwsem -> xarray locks         (a walk names the call
+ *                                             sites of a module that
+ *                                             goes, co_kapi.c)
  *   co_files_lock -> slab locks              (debugfs and SLABINFO read
  *                                             slab statistics)
  *   co_file.lock -> slab and buddy locks     (a slab set is created)
@@ -67,6 +72,10 @@
  *   co_buffer.lock -> co_iova_mutex          (a streaming map or unmap,
  *                                             co_dma.c; innermost)
  *   co_buffer.lock -> the DMA API            (map, unmap, sync)
+ *   mmap_lock -> co_buffers_rwsem, co_buffer.lock
+ *                                            (munmap drops a buffer's last
+ *                                             reference: it leaves the
+ *                                             registry)
  *   mmap_lock -> co_node.mt_lock             (munmap drops a buffer's last
  *                                             reference; its block goes to
  *                                             a pool)
@@ -87,7 +96,7 @@
  * co_held_lock is taken alone: held buffers are finished after it is
  * dropped.  co_node.mt_lock is innermost: nothing is taken under it, and the
  * memory type conversions and arena frees of pooled blocks run after it is
- * dropped.  co_buffers_lock and co_files_lock are never held together, and no
+ * dropped.  co_buffers_rwsem and co_files_lock are never held together, and no
  * module lock is taken inside a core lock or an xarray lock.  A buffer's
  * last reference is dropped with none of these locks held.
  */
@@ -457,15 +466,18 @@ struct co_dmabuf_att {
  * @handle: handle in @owner (0 for in-kernel buffers)
  * @pid: tgid of the allocating task
  * @comm: its command name
- * @caller: allocation call site for in-kernel users, else NULL
- * @caller_sym: @caller as "symbol+off/size [module]", given by the
- *	in-kernel API, so it can be shown after the calling module is gone
- * @lock: protects @maps, @attachments, @dead, @nr_mmaps
+ * @caller: allocation call site for in-kernel users (a return address),
+ *	else NULL; printed with %pS
+ * @caller_sym: @caller as "symbol+off/size [module]" once the module it
+ *	lies in is going (co_kapi.c), so it can be shown after the module is
+ *	gone; NULL until then.  Set once, read with READ_ONCE()
+ * @lock: protects @maps, @attachments, @dead
  * @maps: streaming DMA mappings made through MAP (struct co_dma_map)
  * @attachments: dma-buf attachments (struct co_dmabuf_att)
  * @dead: the handle was freed: no new DMA mappings
  * @nr_mmaps: live userspace mappings through /dev/carveout
- * @id: index in co_buffers (allocated cyclically; debugfs's cursor)
+ * @shard: the CPU whose registry shard holds the buffer (co_buffer.c)
+ * @id: index in that shard
  * @held: the last reference went while a page was still referenced from
  *	outside (a pipe, io_uring, O_DIRECT...): the memory waits on
  *	@held_link until nobody references it (co_buffer.c)
@@ -491,11 +503,12 @@ struct co_buffer {
 	char comm[TASK_COMM_LEN];
 	void *caller;
 	const char *caller_sym;
-	struct mutex lock;	/* maps, attachments, dead, nr_mmaps */
+	struct mutex lock;	/* maps, attachments, dead */
 	struct list_head maps;
 	struct list_head attachments;
 	bool dead;
-	unsigned int nr_mmaps;
+	atomic_t nr_mmaps;
+	unsigned int shard;
 	u32 id;
 	bool held;
 	struct list_head held_link;
@@ -512,7 +525,6 @@ struct co_buffer {
  * @flags: CARVEOUT_ALLOC_*
  * @dev: device for the DEVICE policy, or NULL
  * @caller: call site, for in-kernel users
- * @caller_sym: its name, a string that lives until unload (or NULL)
  */
 struct co_alloc_req {
 	u64 size;
@@ -522,7 +534,6 @@ struct co_alloc_req {
 	u32 flags;
 	struct device *dev;
 	void *caller;
-	const char *caller_sym;
 };
 
 /* co_fault.c: fault injection at the module's allocation points. */
@@ -775,6 +786,7 @@ bool co_use_slab(const struct co_alloc_req *req);
 int co_place(struct co_file *f, struct co_buffer *buf,
 	     const struct co_alloc_req *req, unsigned long limit_pfn);
 void co_place_release(struct co_buffer *buf);
+int co_place_init(void);
 void co_place_exit(void);
 
 /* co_ioctl.c: the ioctls; STATS's figures serve the in-kernel API too */
@@ -803,10 +815,14 @@ bool co_memtype_fits(unsigned long pfn, unsigned long nr_pages,
 #endif
 
 /* co_buffer.c: a buffer's life, from zeroed memory to its last reference */
-extern struct xarray co_buffers;
-extern struct mutex co_buffers_lock;
 struct co_buffer *co_buffer_alloc(struct co_file *f,
 				  const struct co_alloc_req *req);
+/* co_buffers_find()'s position past the last buffer. */
+#define CO_BUFFERS_END		((u64)U32_MAX << 32)
+void co_buffers_walk_begin(void);
+void co_buffers_walk_end(void);
+struct co_buffer *co_buffers_find(u64 *pos);
+int co_buffers_init(void);
 void co_buffer_put(struct co_buffer *buf);
 void co_buffer_kill(struct co_buffer *buf);
 extern atomic64_t co_held_bytes;
@@ -874,6 +890,10 @@ void co_dev_exit(void);
 extern struct co_file *co_kernel_client;
 int co_kapi_init(void);
 void co_kapi_exit(void);
+#if IS_ENABLED(CONFIG_KUNIT)
+void co_callsites_name(bool (*match)(unsigned long ip, void *priv),
+		       void *priv);
+#endif
 
 /* co_debugfs.c */
 void co_debugfs_init(void);

@@ -43,7 +43,7 @@
  * reference and the driver that opted in: an opt-in counts only while
  * that driver is the one bound.
  *
- * Lock order: device_lock -> co_access_lock -> co_buffers_lock ->
+ * Lock order: device_lock -> co_access_lock -> co_buffers_rwsem ->
  * co_buffer.lock (see carveout.h).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

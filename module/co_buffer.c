@@ -30,17 +30,30 @@
  * is held, never when nothing is.  The memory returns at most about a
  * second after the last outside reference went.
  *
- * Locks: see carveout.h.  co_buffers holds every live buffer, held ones
- * included, by id (for debugfs, which walks it with a cursor); adding one
- * needs only the xarray's own lock, removing one also co_buffers_lock, so
- * a reader holding that may use whatever it finds.  co_held_lock protects
- * co_held_list and the scan's delay.
+ * Every live buffer, held ones included, is in the registry, so debugfs
+ * and the revocation of DMA mappings can find them all.  It is sharded per
+ * CPU, as the page allocator's per-CPU lists are: a buffer goes into the
+ * xarray of the CPU that allocated it, under that xarray's own lock, and
+ * leaves it from whatever CPU frees it, so allocations on different CPUs
+ * share no lock or cache line.  Removal also takes co_buffers_rwsem for
+ * reading (a per-CPU counter, no shared write); a walker takes it for
+ * writing and may then use, and sleep on, any buffer it finds (its lock,
+ * its fields), since none can go meanwhile.  A walk resumes from a
+ * position, the CPU and the id in its shard (co_buffers_find()).
+ *
+ * Buffers come from a cache of their own (co_buffer_cachep), not a kmalloc
+ * size class.
+ *
+ * Locks: see carveout.h.  co_held_lock protects co_held_list and the
+ * scan's delay.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/workqueue.h>
 #include <linux/sched/signal.h>
 #include <linux/sizes.h>
@@ -51,10 +64,11 @@
 #include "carveout.h"
 #include "co_compat.h"
 
-DEFINE_XARRAY_ALLOC1(co_buffers);
-/* Serialises removal from co_buffers with its readers (carveout.h). */
-DEFINE_MUTEX(co_buffers_lock);
-static u32 co_buffers_next_id;
+/* The registry: per CPU, live buffers by id (see the top). */
+static DEFINE_PER_CPU(struct xarray, co_buffers);
+/* Removal (read) against walkers (write); see the top and carveout.h. */
+DEFINE_STATIC_PERCPU_RWSEM(co_buffers_rwsem);
+static struct kmem_cache *co_buffer_cachep;
 
 /* Buffers whose pages are still referenced from outside (see the top). */
 static LIST_HEAD(co_held_list);
@@ -105,6 +119,79 @@ static void co_buffer_give_back(struct co_buffer *buf)
 	co_zero_kick(buf->node, buf->granted);
 }
 
+/* Enter @buf into the registry of the CPU it is allocated on. */
+static int co_buffers_add(struct co_buffer *buf)
+{
+	buf->shard = raw_smp_processor_id();
+	return xa_alloc(per_cpu_ptr(&co_buffers, buf->shard), &buf->id, buf,
+			xa_limit_32b, GFP_KERNEL_ACCOUNT);
+}
+
+static void co_buffers_del(struct co_buffer *buf)
+{
+	percpu_down_read(&co_buffers_rwsem);
+	xa_erase(per_cpu_ptr(&co_buffers, buf->shard), buf->id);
+	percpu_up_read(&co_buffers_rwsem);
+}
+
+/**
+ * co_buffers_walk_begin() - start a walk of every live buffer
+ *
+ * Until co_buffers_walk_end() no buffer leaves the registry, so the
+ * buffers co_buffers_find() returns may be used, their locks taken.
+ * Buffers may still be added.
+ *
+ * Context: process context, sleeps (a grace period, when no walk ran
+ * lately); the buffers' frees wait for the walk to end.
+ */
+void co_buffers_walk_begin(void)
+{
+	percpu_down_write(&co_buffers_rwsem);
+}
+
+/**
+ * co_buffers_walk_end() - end a walk started with co_buffers_walk_begin()
+ *
+ * Context: process context.
+ */
+void co_buffers_walk_end(void)
+{
+	percpu_up_write(&co_buffers_rwsem);
+}
+
+/**
+ * co_buffers_find() - the live buffer at or after a walk position
+ * @pos: position to start at (0 for the first); set to the found
+ *	buffer's position, or to CO_BUFFERS_END when there is none
+ *
+ * A position is the CPU whose shard holds the buffer (high 32 bits) and
+ * its id there (low 32 bits; ids start at 1), so a walk resumes where it
+ * stopped after the lock was dropped.
+ *
+ * Context: between co_buffers_walk_begin() and co_buffers_walk_end().
+ * Return: the buffer, or NULL past the last one.
+ */
+struct co_buffer *co_buffers_find(u64 *pos)
+{
+	unsigned long id = lower_32_bits(*pos);
+	unsigned int cpu = upper_32_bits(*pos);
+	struct co_buffer *buf;
+
+	percpu_rwsem_assert_held(&co_buffers_rwsem);
+	for (; cpu < nr_cpu_ids; cpu++, id = 0) {
+		if (!cpu_possible(cpu))
+			continue;
+		buf = xa_find(per_cpu_ptr(&co_buffers, cpu), &id, U32_MAX,
+			      XA_PRESENT);
+		if (buf) {
+			*pos = (u64)cpu << 32 | id;
+			return buf;
+		}
+	}
+	*pos = CO_BUFFERS_END;
+	return NULL;
+}
+
 /**
  * co_buffer_alloc() - allocate a zeroed buffer
  * @f: the owner; the buffer takes a reference to it
@@ -139,7 +226,8 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	if (charge && !co_charge(f, charge))
 		return ERR_PTR(-EDQUOT);
 
-	buf = co_kzalloc(sizeof(*buf), co_file_gfp(f));
+	buf = co_should_fail(sizeof(*buf)) ? NULL :
+	      kmem_cache_zalloc(co_buffer_cachep, co_file_gfp(f));
 	if (!buf) {
 		co_uncharge(f, charge);
 		return ERR_PTR(-ENOMEM);
@@ -152,9 +240,9 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 	buf->size = req->size;
 	buf->flags = req->flags;
 	buf->caller = req->caller;
-	buf->caller_sym = req->caller_sym;
 	buf->pid = task_tgid_nr(current);
-	get_task_comm(buf->comm, current);
+	/* As get_task_comm() does since 6.13: without the task lock. */
+	strscpy_pad(buf->comm, current->comm, sizeof(buf->comm));
 
 	ret = co_place(f, buf, req, limit_pfn);
 	if (ret)
@@ -176,8 +264,7 @@ struct co_buffer *co_buffer_alloc(struct co_file *f,
 		goto give_back;
 
 	buf->owner = f;
-	ret = xa_alloc_cyclic(&co_buffers, &buf->id, buf, xa_limit_32b,
-			      &co_buffers_next_id, GFP_KERNEL_ACCOUNT);
+	ret = co_buffers_add(buf);
 	if (ret < 0) {
 		ret = -ENOMEM;
 		goto give_back;
@@ -194,7 +281,7 @@ give_back:
 fail:
 	co_uncharge(f, charge);
 	mutex_destroy(&buf->lock);
-	kfree(buf);
+	kmem_cache_free(co_buffer_cachep, buf);
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_IF_KUNIT(co_buffer_alloc);
@@ -227,10 +314,7 @@ static void co_buffer_finish(struct co_buffer *buf)
 	struct co_node *cn = buf->node;
 	struct co_file *f = buf->owner;
 
-	mutex_lock(&co_buffers_lock);
-	xa_erase(&co_buffers, buf->id);
-	mutex_unlock(&co_buffers_lock);
-
+	co_buffers_del(buf);
 	co_buffer_give_back(buf);
 
 	atomic64_dec(&cn->nr_buffers);
@@ -241,7 +325,7 @@ static void co_buffer_finish(struct co_buffer *buf)
 	if (!buf->slab)
 		co_uncharge(f, buf->granted);
 	mutex_destroy(&buf->lock);
-	kfree(buf);
+	kmem_cache_free(co_buffer_cachep, buf);
 	co_file_put(f);
 }
 
@@ -302,10 +386,16 @@ static void co_buffer_release(struct kref *ref)
 {
 	struct co_buffer *buf = container_of(ref, struct co_buffer, ref);
 
-	mutex_lock(&buf->lock);
-	co_dma_unmap_all(buf);
-	WARN_ON_ONCE(!list_empty(&buf->attachments));
-	mutex_unlock(&buf->lock);
+	/*
+	 * Nobody can add a mapping without a reference; a walker may still
+	 * look at the list (and a revocation empty it) under the lock.
+	 */
+	if (!list_empty_careful(&buf->maps)) {
+		mutex_lock(&buf->lock);
+		co_dma_unmap_all(buf);
+		mutex_unlock(&buf->lock);
+	}
+	WARN_ON_ONCE(!list_empty_careful(&buf->attachments));
 
 	if (co_buffer_referenced(buf))
 		co_buffer_hold(buf);
@@ -314,19 +404,43 @@ static void co_buffer_release(struct kref *ref)
 }
 
 /**
+ * co_buffers_init() - set up the registry and the buffer cache
+ *
+ * Context: module load, before any buffer is allocated.
+ * Return: 0 or -ENOMEM.
+ */
+int co_buffers_init(void)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		xa_init_flags(per_cpu_ptr(&co_buffers, cpu), XA_FLAGS_ALLOC1);
+	co_buffer_cachep = KMEM_CACHE(co_buffer, 0);
+	return co_buffer_cachep ? 0 : -ENOMEM;
+}
+
+/**
  * co_buffers_exit() - wait for the held-memory work at unload
  *
  * Held memory pins the module, so nothing is held any more; the work that
- * finished the last held buffer may still be returning.
+ * finished the last held buffer may still be returning.  Also the undo of
+ * co_buffers_init().
  *
- * Context: module unload.
+ * Context: module load failure or unload.
  */
 void co_buffers_exit(void)
 {
+	struct xarray *xa;
+	unsigned int cpu;
+
 	cancel_delayed_work_sync(&co_held_work);
 	WARN_ON_ONCE(!list_empty(&co_held_list));
-	WARN_ON_ONCE(!xa_empty(&co_buffers));
-	xa_destroy(&co_buffers);
+	for_each_possible_cpu(cpu) {
+		xa = per_cpu_ptr(&co_buffers, cpu);
+		WARN_ON_ONCE(!xa_empty(xa));
+		xa_destroy(xa);
+	}
+	kmem_cache_destroy(co_buffer_cachep);
 }
 
 /**

@@ -23,21 +23,21 @@
 
 static const char *const co_mode_names[] = { "cached", "wc", "uncached", "?" };
 
-/* The live buffer with the lowest id >= *pos, or NULL past the last. */
+/* The live buffer at the lowest position >= *pos, or NULL past the last. */
 static struct co_buffer *co_buffer_at(loff_t *pos)
 {
-	unsigned long id = *pos;
+	u64 at = *pos;
 	struct co_buffer *buf;
 
-	buf = xa_find(&co_buffers, &id, U32_MAX, XA_PRESENT);
-	*pos = buf ? id : (loff_t)U32_MAX + 1;
+	buf = co_buffers_find(&at);
+	*pos = at;
 	return buf;
 }
 
-/* co_buffers_lock is held from here to co_buffers_stop(). */
+/* A walk (co_buffers_walk_begin()) runs from here to co_buffers_stop(). */
 static void *co_buffers_start(struct seq_file *m, loff_t *pos)
 {
-	mutex_lock(&co_buffers_lock);
+	co_buffers_walk_begin();
 	return *pos ? co_buffer_at(pos) : SEQ_START_TOKEN;
 }
 
@@ -49,13 +49,14 @@ static void *co_buffers_next(struct seq_file *m, void *v, loff_t *pos)
 
 static void co_buffers_stop(struct seq_file *m, void *v)
 {
-	mutex_unlock(&co_buffers_lock);
+	co_buffers_walk_end();
 }
 
 static int co_buffers_show(struct seq_file *m, void *v)
 {
 	struct co_buffer *buf = v;
 	struct co_dma_map *map;
+	const char *sym;
 
 	if (v == SEQ_START_TOKEN) {
 		seq_puts(m, "handle  node  phys                size        granted     mode      pid    comm              mmaps  owner  caller / mappings\n");
@@ -65,9 +66,13 @@ static int co_buffers_show(struct seq_file *m, void *v)
 		   buf->handle, buf->node->nid, (u64)buf->phys,
 		   buf->size, buf->granted,
 		   co_mode_names[buf->flags & CARVEOUT_ALLOC_CACHE_MASK],
-		   buf->pid, buf->comm, buf->nr_mmaps, buf->owner->pid);
-	if (buf->caller_sym)
-		seq_printf(m, "  %s", buf->caller_sym);
+		   buf->pid, buf->comm, atomic_read(&buf->nr_mmaps),
+		   buf->owner->pid);
+	sym = READ_ONCE(buf->caller_sym);
+	if (sym)
+		seq_printf(m, "  %s", sym);
+	else if (buf->caller)
+		seq_printf(m, "  %pS", buf->caller);
 	if (buf->slab)
 		seq_puts(m, "  slab");
 	if (READ_ONCE(buf->held))
@@ -103,7 +108,10 @@ const struct file_operations co_buffers_fops = {
 	.release = seq_release,
 };
 
-/* One call site of in-kernel buffers, while "callers" is read. */
+/*
+ * One call site of in-kernel buffers, while "callers" is read: its name
+ * (NULL while its module is loaded: printed with %pS).
+ */
 struct co_site {
 	const char *name;
 	u64 bytes;
@@ -120,29 +128,29 @@ struct co_site_rec {
 
 /*
  * Gather the in-kernel buffers among the next batch of live buffers from
- * id *@id on, under the lock; *@id moves past them.  Returns how many
- * buffers were looked at (0 at the end), *@n how many were gathered.
+ * position *@pos on, in one walk; *@pos moves past them.  Returns how
+ * many buffers were looked at (0 at the end), *@n how many were gathered.
  */
 static unsigned int co_callers_batch(struct co_site_rec *rec,
-				     unsigned int *n, unsigned long *id)
+				     unsigned int *n, u64 *pos)
 {
 	struct co_buffer *buf;
 	unsigned int seen = 0;
 
 	*n = 0;
-	mutex_lock(&co_buffers_lock);
-	while (seen < CO_CALLERS_BATCH &&
-	       (buf = xa_find(&co_buffers, id, U32_MAX, XA_PRESENT))) {
+	co_buffers_walk_begin();
+	while (seen < CO_CALLERS_BATCH && (buf = co_buffers_find(pos))) {
 		seen++;
-		(*id)++;
-		if (!buf->caller_sym)
+		(*pos)++;
+		if (!buf->caller)
 			continue;
 		rec[(*n)++] = (struct co_site_rec) {
 			.caller = (unsigned long)buf->caller,
-			.name = buf->caller_sym, .bytes = buf->granted,
+			.name = READ_ONCE(buf->caller_sym),
+			.bytes = buf->granted,
 		};
 	}
-	mutex_unlock(&co_buffers_lock);
+	co_buffers_walk_end();
 	return seen;
 }
 
@@ -162,6 +170,8 @@ static int co_callers_add(struct xarray *sites, const struct co_site_rec *r)
 			return ret;
 		}
 	}
+	if (!s->name)
+		s->name = r->name;
 	s->n++;
 	s->bytes += r->bytes;
 	return 0;
@@ -169,14 +179,15 @@ static int co_callers_add(struct xarray *sites, const struct co_site_rec *r)
 
 /*
  * Live in-kernel buffers grouped by call site.  The buffers are gathered
- * a batch at a time, the lock dropped between batches; call-site names
+ * a batch at a time, the walk ended between batches; call-site names
  * live until unload.
  */
 static int co_callers_show(struct seq_file *m, void *v)
 {
 	struct co_site_rec *rec;
-	unsigned long id = 0, caller;
+	unsigned long caller;
 	unsigned int n, i;
+	u64 pos = 0;
 	struct co_site *s;
 	struct xarray sites;
 	int ret = 0;
@@ -185,13 +196,16 @@ static int co_callers_show(struct seq_file *m, void *v)
 	if (!rec)
 		return -ENOMEM;
 	xa_init(&sites);
-	while (!ret && co_callers_batch(rec, &n, &id))
+	while (!ret && co_callers_batch(rec, &n, &pos))
 		for (i = 0; i < n && !ret; i++)
 			ret = co_callers_add(&sites, &rec[i]);
 	seq_puts(m, "# buffers      bytes  call site\n");
 	xa_for_each(&sites, caller, s) {
-		if (!ret)
+		if (!ret && s->name)
 			seq_printf(m, "%9u %10llu  %s\n", s->n, s->bytes, s->name);
+		else if (!ret)
+			seq_printf(m, "%9u %10llu  %pS\n", s->n, s->bytes,
+				   (void *)caller);
 		kfree(s);
 	}
 	xa_destroy(&sites);

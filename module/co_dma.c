@@ -235,12 +235,12 @@ unsigned int co_dma_revoke(co_dma_match_fn match, const void *arg)
 	struct co_dma_map *m, *tmp;
 	struct co_buffer *buf;
 	unsigned int n = 0;
-	unsigned long id;
 	LIST_HEAD(gone);
+	u64 pos;
 
 	/* Buffers added meanwhile have no MAP mapping: MAP waits for us. */
-	mutex_lock(&co_buffers_lock);
-	xa_for_each(&co_buffers, id, buf) {
+	co_buffers_walk_begin();
+	for (pos = 0; (buf = co_buffers_find(&pos)); pos++) {
 		mutex_lock(&buf->lock);
 		list_for_each_entry_safe(m, tmp, &buf->maps, link) {
 			if (m->grant == CO_GRANT_KERNEL || !match(m, arg))
@@ -251,7 +251,7 @@ unsigned int co_dma_revoke(co_dma_match_fn match, const void *arg)
 		}
 		mutex_unlock(&buf->lock);
 	}
-	mutex_unlock(&co_buffers_lock);
+	co_buffers_walk_end();
 	list_for_each_entry_safe(m, tmp, &gone, link) {
 		put_device(m->dev);
 		kfree(m);

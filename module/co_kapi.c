@@ -13,12 +13,16 @@
  * letting unload take memory still in use.
  *
  * struct carveout_kbuf is struct co_buffer.  The caller of
- * carveout_kbuf_alloc() is recorded by name, formatted once per call site
- * and kept in an xarray until unload, so debugfs can name the site even
- * after the calling module is gone, without formatting on every
- * allocation.
+ * carveout_kbuf_alloc() is recorded as a return address only, and named
+ * (%pS) when debugfs prints it: nothing is looked up or formatted per
+ * allocation.  So that a site is still named after its module is gone
+ * (the case "callers" is for: a client that unloaded without freeing),
+ * a module notifier names, as the module goes, the sites of the live
+ * buffers that lie in it; the names are formatted once per site and kept
+ * in an xarray until unload.
  *
- * Locks: see carveout.h; the call-site xarray's own lock is taken alone.
+ * Locks: see carveout.h; the call-site xarray's own lock, under a walk of
+ * the buffers (co_buffers_rwsem) when a module goes.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,9 +41,8 @@ struct co_file *co_kernel_client;
 EXPORT_SYMBOL_IF_KUNIT(co_kernel_client);
 
 /*
- * Call site -> its name ("symbol+off/size [module]"), formatted once per
- * site so the allocation path does not format every time; kept until
- * unload so a site stays named after its module is gone.
+ * Call site -> its name ("symbol+off/size [module]"), for the sites of
+ * modules that went while they had live buffers; kept until unload.
  */
 static DEFINE_XARRAY(co_callsites);
 
@@ -61,6 +64,53 @@ static const char *co_callsite_name(void *caller)
 	kfree(name);
 	return xa_is_err(old) ? NULL : old;
 }
+
+/**
+ * co_callsites_name() - name the call sites of live in-kernel buffers
+ * @match: true for the call sites to name
+ * @priv: passed to @match
+ *
+ * Sets co_buffer.caller_sym of each live buffer whose call site @match
+ * selects and that has no name yet, while the site can still be looked
+ * up.  A name that cannot be allocated is left out: debugfs then prints
+ * the address.
+ *
+ * Context: process context, sleeps.
+ */
+VISIBLE_IF_KUNIT void co_callsites_name(bool (*match)(unsigned long ip,
+						      void *priv),
+					void *priv)
+{
+	struct co_buffer *buf;
+	u64 pos;
+
+	co_buffers_walk_begin();
+	for (pos = 0; (buf = co_buffers_find(&pos)); pos++)
+		if (buf->caller && !buf->caller_sym &&
+		    match((unsigned long)buf->caller, priv))
+			WRITE_ONCE(buf->caller_sym,
+				   co_callsite_name(buf->caller));
+	co_buffers_walk_end();
+}
+EXPORT_SYMBOL_IF_KUNIT(co_callsites_name);
+
+static bool co_in_module(unsigned long ip, void *mod)
+{
+	return within_module(ip, mod);
+}
+
+/* A module is going: name its buffers' call sites while it still can be. */
+static int co_module_notify(struct notifier_block *nb, unsigned long action,
+			    void *mod)
+{
+	if (action == MODULE_STATE_GOING)
+		co_callsites_name(co_in_module, mod);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block co_module_nb = {
+	.notifier_call = co_module_notify,
+};
 
 static inline struct co_buffer *co_buf(const struct carveout_kbuf *buf)
 {
@@ -89,7 +139,6 @@ struct carveout_kbuf *carveout_kbuf_alloc(size_t size, size_t align, int nid,
 	struct co_buffer *buf;
 
 	might_sleep();
-	req.caller_sym = co_callsite_name(req.caller);
 	if (!size || (align & (align - 1)) || policy == CARVEOUT_POLICY_DEVICE ||
 	    policy > CARVEOUT_POLICY_MAX || (flags & ~CARVEOUT_ALLOC_FLAGS) ||
 	    (flags & CARVEOUT_ALLOC_CACHE_MASK) == CARVEOUT_ALLOC_CACHE_MASK)
@@ -241,19 +290,26 @@ struct dma_buf *carveout_kbuf_export(struct carveout_kbuf *buf, int flags)
 EXPORT_SYMBOL_GPL(carveout_kbuf_export);
 
 /**
- * co_kapi_init() - create the kernel client
+ * co_kapi_init() - create the kernel client, watch modules that go
  *
  * Context: module load.
- * Return: 0 or -ENOMEM.
+ * Return: 0, -ENOMEM or the error of register_module_notifier().
  */
 int co_kapi_init(void)
 {
+	int ret;
+
 	co_kernel_client = co_kernel_client_create();
-	return co_kernel_client ? 0 : -ENOMEM;
+	if (!co_kernel_client)
+		return -ENOMEM;
+	ret = register_module_notifier(&co_module_nb);
+	if (ret)
+		co_file_put(co_kernel_client);
+	return ret;
 }
 
 /**
- * co_kapi_exit() - drop the kernel client
+ * co_kapi_exit() - stop watching modules, drop the kernel client
  *
  * Context: module unload; every in-kernel buffer is gone (their users
  * depend on this module).
@@ -263,6 +319,7 @@ void co_kapi_exit(void)
 	unsigned long ip;
 	char *name;
 
+	unregister_module_notifier(&co_module_nb);
 	co_file_put(co_kernel_client);
 	xa_for_each(&co_callsites, ip, name)
 		kfree(name);

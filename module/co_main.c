@@ -2,16 +2,18 @@
 /*
  * carveout: module entry.
  *
- * Load: reserve the regions (co_region.c), set up their pools of converted
- * memory (co_memtype.c), start zeroing them (co_zero.c), publish debugfs,
- * watch the PCI and platform buses for MAP's grants (co_access.c), then
- * register /dev/carveout last so nobody can reach a half-made module.  Unload runs in reverse: the
- * pools are converted back once the last buffer is gone and before the
- * regions go; it is only possible when no file, mapping, dma-buf,
- * in-kernel buffer or held memory (pages still referenced from outside,
- * see co_buffer.c) is left, since each of them pins the module.  Should a
- * page of a region still be in use at unload all the same, its piece is
- * leaked with one log line (co_region.c), never handed back.
+ * Load: set up the buffer registry (co_buffer.c), reserve the regions
+ * (co_region.c), work out the order nodes are tried in (co_place.c), set
+ * up the pools of converted memory (co_memtype.c), start zeroing the
+ * regions (co_zero.c), publish debugfs, watch the PCI and platform buses
+ * for MAP's grants (co_access.c), then register /dev/carveout last so
+ * nobody can reach a half-made module.  Unload runs in reverse: the pools
+ * are converted back once the last buffer is gone and before the regions
+ * go; it is only possible when no file, mapping, dma-buf, in-kernel buffer
+ * or held memory (pages still referenced from outside, see co_buffer.c)
+ * is left, since each of them pins the module.  Should a page of a region
+ * still be in use at unload all the same, its piece is leaked with one log
+ * line (co_region.c), never handed back.
  *
  * Lock order: no locks taken here.
  */
@@ -35,9 +37,15 @@ static int __init co_init(void)
 	ret = co_fault_init();
 	if (ret)
 		return ret;
+	ret = co_buffers_init();
+	if (ret)
+		goto buffers_exit;
 	ret = co_regions_init();
 	if (ret)
-		return ret;
+		goto buffers_exit;
+	ret = co_place_init();
+	if (ret)
+		goto regions_exit;
 	co_memtype_init();
 	ret = co_zero_start();
 	if (ret)
@@ -66,8 +74,11 @@ zero_stop:
 	co_zero_stop();
 regions_exit:
 	co_memtype_exit();
+	co_place_exit();
 	co_regions_exit();
 	co_users_exit();
+buffers_exit:
+	co_buffers_exit();
 	return ret;
 }
 

@@ -18,12 +18,14 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/mm.h>
-#include <linux/slab.h>
 
 #include <linux/carveout.h>
 
 #include "carveout.h"
 #include "co_compat.h"
+
+/* Pages inserted per vm_insert_pages() call. */
+#define CO_MMAP_BATCH	32
 
 /**
  * co_buffer_span() - pages a buffer spans
@@ -58,7 +60,8 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 	unsigned long span = co_buffer_span(buf);
 	unsigned long nr = vma_pages(vma), done = 0, batch, left, i;
 	unsigned long pfn = PFN_DOWN(buf->phys) + pgoff;
-	struct page **pages;
+	/* A batch on the stack: no allocation per mmap. */
+	struct page *pages[CO_MMAP_BATCH];
 	int ret = 0;
 
 	/* Shared only (read-only shared mappings clear VM_SHARED). */
@@ -76,11 +79,8 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 	}
 	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP | VM_MIXEDMAP);
 
-	pages = kmalloc_array(min(nr, 512UL), sizeof(*pages), GFP_KERNEL);
-	if (!pages)
-		return -ENOMEM;
 	while (done < nr) {
-		batch = min(nr - done, 512UL);
+		batch = min_t(unsigned long, nr - done, CO_MMAP_BATCH);
 		for (i = 0; i < batch; i++)
 			pages[i] = pfn_to_page(pfn + done + i);
 		left = batch;
@@ -90,7 +90,6 @@ int co_buffer_mmap(struct co_buffer *buf, struct vm_area_struct *vma,
 			break;
 		done += batch;
 	}
-	kfree(pages);
 	return ret;
 }
 
@@ -135,18 +134,14 @@ static void co_vm_open(struct vm_area_struct *vma)
 	struct co_buffer *buf = vma->vm_private_data;
 
 	co_buffer_get(buf);
-	mutex_lock(&buf->lock);
-	buf->nr_mmaps++;
-	mutex_unlock(&buf->lock);
+	atomic_inc(&buf->nr_mmaps);
 }
 
 static void co_vm_close(struct vm_area_struct *vma)
 {
 	struct co_buffer *buf = vma->vm_private_data;
 
-	mutex_lock(&buf->lock);
-	buf->nr_mmaps--;
-	mutex_unlock(&buf->lock);
+	atomic_dec(&buf->nr_mmaps);
 	co_buffer_put(buf);
 }
 
@@ -184,8 +179,6 @@ int co_mmap_handle(struct co_file *f, struct vm_area_struct *vma)
 	/* The lookup reference now belongs to the mapping. */
 	vma->vm_private_data = buf;
 	vma->vm_ops = &co_vm_ops;
-	mutex_lock(&buf->lock);
-	buf->nr_mmaps++;
-	mutex_unlock(&buf->lock);
+	atomic_inc(&buf->nr_mmaps);
 	return 0;
 }

@@ -35,7 +35,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cleanup.h>
 #include <linux/device.h>
 #include <linux/slab.h>
 #include <linux/topology.h>
@@ -46,6 +45,37 @@
 
 /* pfn -> xa_mk_value(co_file.id) of the owner whose slab the page serves. */
 static DEFINE_XARRAY(co_slab_pages);
+
+/*
+ * The nodes to try for each wanted node, computed once at load as the page
+ * allocator's zonelists are: row w (w < nr_node_ids) is co_pick_nodes()'s
+ * order for a request that wants node w; row nr_node_ids serves a wanted
+ * node beyond the possible ones.  Each row has co_nr_nodes entries.
+ */
+static int *co_fallback;
+
+/* The node a request wants (its policy's), or -EINVAL. */
+static int co_want_node(const struct co_alloc_req *req)
+{
+	int want;
+
+	switch (req->policy) {
+	case CARVEOUT_POLICY_LOCAL:
+		return numa_node_id();
+	case CARVEOUT_POLICY_STRICT:
+	case CARVEOUT_POLICY_PREFERRED:
+		if (req->nid < 0 || req->nid >= MAX_NUMNODES)
+			return -EINVAL;
+		return req->nid;
+	case CARVEOUT_POLICY_DEVICE:
+		if (!req->dev)
+			return -EINVAL;
+		want = dev_to_node(req->dev);
+		return want == NUMA_NO_NODE ? numa_node_id() : want;
+	default:
+		return -EINVAL;
+	}
+}
 
 /**
  * co_pick_nodes() - the nodes to try for a request, best first
@@ -62,29 +92,11 @@ static DEFINE_XARRAY(co_slab_pages);
  */
 int co_pick_nodes(const struct co_alloc_req *req, int *order, int max)
 {
-	int want, n = 0, i, j;
+	int want = co_want_node(req), n = 0, i, j;
 	struct co_node *cn;
 
-	switch (req->policy) {
-	case CARVEOUT_POLICY_LOCAL:
-		want = numa_node_id();
-		break;
-	case CARVEOUT_POLICY_STRICT:
-	case CARVEOUT_POLICY_PREFERRED:
-		if (req->nid < 0 || req->nid >= MAX_NUMNODES)
-			return -EINVAL;
-		want = req->nid;
-		break;
-	case CARVEOUT_POLICY_DEVICE:
-		if (!req->dev)
-			return -EINVAL;
-		want = dev_to_node(req->dev);
-		if (want == NUMA_NO_NODE)
-			want = numa_node_id();
-		break;
-	default:
-		return -EINVAL;
-	}
+	if (want < 0)
+		return want;
 	if (req->policy == CARVEOUT_POLICY_STRICT) {
 		if (!co_node_find(want))
 			return -ENODEV;
@@ -111,6 +123,52 @@ int co_pick_nodes(const struct co_alloc_req *req, int *order, int max)
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(co_pick_nodes);
+
+/**
+ * co_place_init() - compute the order of nodes for every wanted node
+ *
+ * Context: module load, after co_regions_init().
+ * Return: 0 or -ENOMEM.
+ */
+int co_place_init(void)
+{
+	struct co_alloc_req req = { .policy = CARVEOUT_POLICY_PREFERRED };
+	unsigned int rows = nr_node_ids + 1, cols = max(co_nr_nodes, 1U);
+	unsigned int r;
+
+	co_fallback = kcalloc(rows * cols, sizeof(*co_fallback), GFP_KERNEL);
+	if (!co_fallback)
+		return -ENOMEM;
+	for (r = 0; r < rows; r++) {
+		req.nid = r;
+		WARN_ON_ONCE(co_pick_nodes(&req, co_fallback + r * cols,
+					   cols) != co_nr_nodes);
+	}
+	return 0;
+}
+
+/*
+ * The nodes to try for @req, from the table (no allocation, no sorting):
+ * points *@order at them, or at *@one for a strict request.
+ */
+static int co_place_order(const struct co_alloc_req *req, const int **order,
+			  int *one)
+{
+	int want = co_want_node(req);
+
+	if (want < 0)
+		return want;
+	if (req->policy == CARVEOUT_POLICY_STRICT) {
+		if (!co_node_find(want))
+			return -ENODEV;
+		*one = want;
+		*order = one;
+		return 1;
+	}
+	*order = co_fallback + min_t(unsigned int, want, nr_node_ids) *
+			       co_nr_nodes;
+	return co_nr_nodes;
+}
 
 /**
  * co_use_slab() - is a request served from the owner's slab caches?
@@ -239,13 +297,15 @@ static void co_slab_pages_forget(struct co_buffer *buf)
 }
 
 /**
- * co_place_exit() - forget the slab page records at unload
+ * co_place_exit() - forget the slab page records and the node orders
  *
- * Context: module unload, no buffer left.
+ * Context: module load failure or unload, no buffer left.
  */
 void co_place_exit(void)
 {
 	xa_destroy(&co_slab_pages);
+	kfree(co_fallback);
+	co_fallback = NULL;
 }
 
 /**
@@ -292,7 +352,8 @@ static int co_place_grow(struct co_file *f, struct co_buffer *buf,
  * @req: the request
  * @limit_pfn: first page the memory must stay below (0: no limit)
  *
- * Tries the nodes in the policy's order (co_pick_nodes()) and counts what
+ * Tries the nodes in the policy's order (co_pick_nodes(), computed at load
+ * by co_place_init()) and counts what
  * numastat counts.  A node that cannot serve the request gives its pooled
  * write-combined and uncached memory back to its arena and is tried once
  * more (co_memtype_drain()).
@@ -306,14 +367,11 @@ static int co_place_grow(struct co_file *f, struct co_buffer *buf,
 int co_place(struct co_file *f, struct co_buffer *buf,
 	     const struct co_alloc_req *req, unsigned long limit_pfn)
 {
-	int *order __free(kfree) = NULL;
 	struct co_node *cn;
-	int n, i, ret;
+	const int *order;
+	int n, i, ret, one;
 
-	order = kmalloc_array(max(co_nr_nodes, 1U), sizeof(*order), GFP_KERNEL);
-	if (!order)
-		return -ENOMEM;
-	n = co_pick_nodes(req, order, co_nr_nodes);
+	n = co_place_order(req, &order, &one);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {

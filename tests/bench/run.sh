@@ -27,6 +27,22 @@
 #   BENCH_KERNELS (default "bench NEWEST-STOCK"): "bench" and/or matrix names
 #     of stock kernels (e.g. stock-6.1: Debian's 6.1, no CMA area and no
 #     dma-buf heaps: those baselines are reported n/a)
+#   BENCH_ONLY: a comma-separated subset of the parts to run, for a
+#     quick look at one figure (default all): host (the fragmentation
+#     traces, run on the host), meta, fast (slab, pages and the in-kernel
+#     API's order-0/4/9), large, elastic, user (userspace
+#     alloc+mmap+touch+free against the dma-buf heaps), touch (mmap + first
+#     touch of large buffers: page faults), map, sync, frag; e.g.
+#     BENCH_KERNELS=stock-7.3 BENCH_ONLY=fast,user BENCH_SKIP_DIRECT=1.
+#     The report marks the rows of parts not run as n/a.
+#   BENCH_PROF=fast|user: instead of the benchmarks, a profile on the first
+#     kernel of BENCH_KERNELS: the VM runs that part once (user: 4 KiB only)
+#     under the function_graph tracer, graphs rooted at the functions of
+#     BENCH_PROF_FUNCS (space-separated), BENCH_PROF_DEPTH (default 6)
+#     levels deep, and build/bench/KERNEL/profile.txt gets per depth and
+#     function the calls and the summed microseconds (tracer overhead
+#     included: it weighs every traced call, compare counts and shares
+#     rather than absolute times)
 #   BENCH_CMA (default 384M): the cma= size; with carveout's 320 MiB per
 #     node it must fit node 1's 1 GiB
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
@@ -126,7 +142,8 @@ run_vm() { # NAME MODE TIMEOUT EXTRA_CMDLINE
 	local o=$out/$1 mode=$2 tmo=$3 extra=$4
 	log "bench: $1: VM '$mode' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $o/vm-$mode/console.log)"
 	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$o/initramfs.cpio.gz" check \
-		"$o/vm-$mode" "$tmo" "cobench_mode=$mode COBENCH_REPS=$reps $extra" || true
+		"$o/vm-$mode" "$tmo" \
+		"cobench_mode=$mode COBENCH_REPS=$reps COBENCH_ONLY=${BENCH_ONLY:-all} $extra" || true
 	if ! grep -q '^END' "$o/vm-$mode/results.tap" 2>/dev/null; then
 		echo "bench: $1: VM '$mode' did not finish; last console lines:" >&2
 		tail -n 30 "$o/vm-$mode/console.log" >&2
@@ -145,7 +162,11 @@ gcc -std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I"$top/tests/harness" -include co_internal.h -DKBUILD_MODNAME='"carveout"' \
 	-o "$out/host/frag" "$top"/module/co_buddy*.c "$top"/module/co_slab*.c \
 	"$top/tests/harness/shim.c" "$here/host/frag.c" -lpthread -lm
-"$out/host/frag" >"$out/host.txt"
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *,host,* ]]; then
+	"$out/host/frag" >"$out/host.txt"
+else
+	: >"$out/host.txt"
+fi
 
 host_desc="$(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
 kernels=${BENCH_KERNELS:-"bench $(matrix_newest stock)"}
@@ -156,6 +177,14 @@ for name in $kernels; do
 	prepare "$name"
 	build "$name"
 	rm -rf "$out/$name/vm-main" "$out/$name/vm-direct"
+	if [ -n "${BENCH_PROF:-}" ]; then
+		funcs=$(echo "${BENCH_PROF_FUNCS:?BENCH_PROF needs BENCH_PROF_FUNCS}" | tr ' ' ,)
+		run_vm "$name" prof 1200 "COBENCH_PROF_PART=$BENCH_PROF COBENCH_PROF_FUNCS=$funcs COBENCH_PROF_DEPTH=${BENCH_PROF_DEPTH:-6} $vm_extra"
+		sed -n 's/^T //p' "$out/$name/vm-prof/results.tap" |
+			sort -k1,1n -k3,3nr >"$out/$name/profile.txt"
+		log "bench: profile in $out/$name/profile.txt"
+		exit 0
+	fi
 	run_vm "$name" main 1200 "$vm_extra" || continue
 	if [ -z "${BENCH_SKIP_DIRECT:-}" ]; then
 		run_vm "$name" direct 300 "intel_iommu=off $vm_extra" || true

@@ -10,7 +10,9 @@
  *                                   heap /dev/dma_heap/CMA_HEAP (default:
  *                                   the first other entry of /dev/dma_heap;
  *                                   n/a if absent) and anonymous mmap (a
- *                                   reference only: not contiguous)
+ *                                   reference only: not contiguous);
+ *                                   COBENCH_SIZES=4K,1M in the environment
+ *                                   runs only the sizes it names
  *   cobench-user map REPS LABEL     MAP + UNMAP of a 4 KiB and a 2 MiB
  *                                   buffer for 0000:00:03.0 (QEMU's edu)
  *   cobench-user sync REPS           CPU sync of a 64 MiB exported buffer
@@ -221,34 +223,55 @@ static const char *find_cma_heap(void)
 	return NULL;
 }
 
+/* Repetition @r of @op (-1: the warm-up, not reported). */
+static void run_rep(const char *part, const char *name, const char *impl,
+		    int (*op)(size_t), size_t len, unsigned long iters, int r)
+{
+	unsigned long i, ok = 0, fail = 0;
+	uint64_t t0 = now_ns();
+
+	for (i = 0; i < iters; i++) {
+		if (op(len))
+			fail++;
+		else
+			ok++;
+	}
+	if (r >= 0)
+		printf("R part=%s name=%s impl=%s thr=1 rep=%d tot=%llu n=%lu ok=%lu fail=%lu\n",
+		       part, name, impl, r,
+		       (unsigned long long)(now_ns() - t0), iters, ok, fail);
+	fflush(stdout);
+}
+
 static void run_op(const char *part, const char *name, const char *impl,
 		   int (*op)(size_t), size_t len, unsigned long iters, int reps)
 {
-	unsigned long i, ok, fail;
-	uint64_t t0;
 	int r;
 
-	for (r = -1; r < reps; r++) {
-		ok = fail = 0;
-		t0 = now_ns();
-		for (i = 0; i < iters; i++) {
-			if (op(len))
-				fail++;
-			else
-				ok++;
-		}
-		if (r >= 0)
-			printf("R part=%s name=%s impl=%s thr=1 rep=%d tot=%llu n=%lu ok=%lu fail=%lu\n",
-			       part, name, impl, r,
-			       (unsigned long long)(now_ns() - t0), iters, ok, fail);
-		fflush(stdout);
-	}
+	for (r = -1; r < reps; r++)
+		run_rep(part, name, impl, op, len, iters, r);
+}
+
+/* Is @name among the comma-separated COBENCH_SIZES (all if unset)? */
+static int size_wanted(const char *name)
+{
+	const char *only = getenv("COBENCH_SIZES");
+	size_t len = strlen(name);
+	const char *p;
+
+	if (!only)
+		return 1;
+	for (p = only; (p = strstr(p, name)); p += len)
+		if ((p == only || p[-1] == ',') && (!p[len] || p[len] == ','))
+			return 1;
+	return 0;
 }
 
 static int cmd_user(int reps, const char *cma_heap)
 {
 	char path[300];
 	unsigned int i;
+	int r;
 
 	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
 	heap_fd = open("/dev/dma_heap/system", O_RDONLY | O_CLOEXEC);
@@ -263,26 +286,34 @@ static int cmd_user(int reps, const char *cma_heap)
 	for (i = 0; i < sizeof(usizes) / sizeof(usizes[0]); i++) {
 		const struct usize *u = &usizes[i];
 
-		if (co_fd >= 0)
-			run_op("user", u->name, "carveout", op_carveout,
-			       u->len, u->iters, reps);
-		else
+		if (!size_wanted(u->name))
+			continue;
+		if (co_fd < 0)
 			printf("NA part=user name=%s impl=carveout reason=no_/dev/carveout\n",
 			       u->name);
-		if (heap_fd >= 0)
-			run_op("user", u->name, "dmaheap_system", op_dmaheap,
-			       u->len, u->iters, reps);
-		else
+		if (heap_fd < 0)
 			printf("NA part=user name=%s impl=dmaheap_system reason=no_/dev/dma_heap/system_(CONFIG_DMABUF_HEAPS_not_set)\n",
 			       u->name);
-		if (cma_heap_fd >= 0)
-			run_op("user", u->name, "dmaheap_cma", op_cmaheap,
-			       u->len, u->cma_iters, reps);
-		else
+		if (cma_heap_fd < 0)
 			printf("NA part=user name=%s impl=dmaheap_cma reason=no_CMA_heap_in_/dev/dma_heap_(CONFIG_DMABUF_HEAPS_CMA_or_CMA_area_missing)\n",
 			       u->name);
-		run_op("user", u->name, "anon_mmap", op_anon, u->len,
-		       u->iters, reps);
+		/*
+		 * Repetitions alternate between the implementations, so a
+		 * change of the host's load hits them alike.
+		 */
+		for (r = -1; r < reps; r++) {
+			if (co_fd >= 0)
+				run_rep("user", u->name, "carveout", op_carveout,
+					u->len, u->iters, r);
+			if (heap_fd >= 0)
+				run_rep("user", u->name, "dmaheap_system",
+					op_dmaheap, u->len, u->iters, r);
+			if (cma_heap_fd >= 0)
+				run_rep("user", u->name, "dmaheap_cma",
+					op_cmaheap, u->len, u->cma_iters, r);
+			run_rep("user", u->name, "anon_mmap", op_anon, u->len,
+				u->iters, r);
+		}
 	}
 	return 0;
 }

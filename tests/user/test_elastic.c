@@ -13,6 +13,10 @@
  * - Shrink when idle: once everything is freed the region goes back to
  *   its floor by itself (shrink_count, shrink_bytes) and free memory
  *   shows it.
+ * - Why growth failed, each case provoked: at the ceiling, and with no
+ *   contiguous range as large as the piece needed (larger than the
+ *   node's memory); ALLOC says ENOMEM for both, STATS' last_fail and a
+ *   kernel log line say which.
  * - A pinned freed buffer (pages in a pipe by vmsplice) keeps its piece:
  *   a forced shrink leaves it; once the pipe is closed it goes.
  * - Shrink under memory pressure: with the idle delay out of reach, a
@@ -311,6 +315,100 @@ static void test_grow_shrink(void)
 	       peak, after, grown_kb, base);
 	tap_ok(s.free_bytes == s.region_bytes, "everything free on the node");
 	free(b);
+}
+
+/* /dev/kmsg positioned at its end; -1 when it cannot be read. */
+static int kmsg_open(void)
+{
+	int k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (k >= 0)
+		lseek(k, 0, SEEK_END);
+	return k;
+}
+
+/* Whether a kernel message since kmsg_open() holds @a and then @b. */
+static int kmsg_has(int k, const char *a, const char *b)
+{
+	char rec[2048];
+	const char *p;
+	ssize_t len;
+
+	for (;;) {
+		len = read(k, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;
+		if (len <= 0)
+			return 0;
+		rec[len] = 0;
+		p = strstr(rec, a);
+		if (p && strstr(p, b))
+			return 1;
+	}
+}
+
+/*
+ * Growth's two failures, each provoked: ALLOC says ENOMEM for both (as it
+ * always did); STATS' last_fail and the kernel log say which.
+ */
+static void test_why(void)
+{
+	struct bufs *b = calloc(1, sizeof(*b));
+	struct carveout_stats s0, s;
+	struct carveout_alloc a;
+	uint64_t grew_at, big = 768 * MiB;
+	int k, err, ret;
+	char msg[64];
+
+	/* At the ceiling: room for two pieces above the floor, then none. */
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + 2 * CHUNK, NULL);
+	k = kmsg_open();
+	s0 = stats();
+	err = b ? fill(b, &grew_at) : ENOMEM;
+	s = stats();
+	tap_ok(err == ENOMEM && s.region_bytes == s.ceiling_bytes &&
+	       s.grow_fail_count > s0.grow_fail_count &&
+	       s.last_fail == CARVEOUT_GROW_FAIL_CEILING &&
+	       s.last_fail_bytes == CHUNK,
+	       "at the ceiling (%llu MiB): ALLOC fails with %s; STATS: last_fail %u (\"at the ceiling\"), %llu KiB wanted, %llu failed growths",
+	       (unsigned long long)(s.ceiling_bytes / MiB), strerror(err),
+	       s.last_fail, (unsigned long long)(s.last_fail_bytes >> 10),
+	       (unsigned long long)(s.grow_fail_count - s0.grow_fail_count));
+	snprintf(msg, sizeof(msg), "node %u: cannot grow", node);
+	tap_ok(k >= 0 && kmsg_has(k, msg, "at ceiling"),
+	       "the kernel log says \"%s ...: at ceiling\"", msg);
+	if (b)
+		drain(b);
+	free(b);
+	force_shrink();
+
+	/*
+	 * No contiguous memory: room under the ceiling, but the piece it
+	 * needs (1 GiB, a power of two) is larger than any range the page
+	 * allocator has on the node.
+	 */
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + 2048 * MiB, NULL);
+	s0 = stats();
+	ret = co_alloc(fd, big, CARVEOUT_POLICY_STRICT, node,
+		       CARVEOUT_ALLOC_PAGES, &a);
+	err = ret ? errno : 0;
+	s = stats();
+	tap_ok(ret == -1 && err == ENOMEM && s.region_bytes == st0.floor_bytes &&
+	       s.grow_fail_count > s0.grow_fail_count &&
+	       s.last_fail == CARVEOUT_GROW_FAIL_CONTIG,
+	       "%llu MiB below a ceiling of %llu MiB: ALLOC fails with %s; STATS: last_fail %u (\"no contiguous memory\"), %llu MiB wanted",
+	       (unsigned long long)(big / MiB),
+	       (unsigned long long)(s.ceiling_bytes / MiB),
+	       ret ? strerror(err) : "success", s.last_fail,
+	       (unsigned long long)(s.last_fail_bytes / MiB));
+	tap_ok(k >= 0 && kmsg_has(k, msg, "no contiguous memory"),
+	       "the kernel log says \"%s ...: no contiguous memory\"", msg);
+	if (!ret)
+		co_free(fd, a.handle);
+	if (k >= 0)
+		close(k);
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + GROW, NULL);
+	force_shrink();
 }
 
 /* Grow by at least one piece and free it all again; returns the growth. */
@@ -1034,6 +1132,7 @@ int main(void)
 	       GROW / MiB, CHUNK / MiB);
 	st0 = stats();
 	test_grow_shrink();
+	test_why();
 	test_pinned();
 	test_pressure();
 	test_floor();

@@ -21,6 +21,12 @@
 #   BENCH_KERNEL=bench (default) | stock: stock = Debian's 6.1 kernel of
 #     tests/vm/kernels.matrix (stock-6.1: non-debug, no dma-buf heaps or
 #     CMA: those baselines are reported n/a)
+#   BENCH_ONLY: a comma-separated subset of the VM's parts to run (default
+#     all): meta, fast, large, elastic, user, map, sync, frag (fragment the
+#     VM, then run the frag variants of large and elastic where selected);
+#     host (the fragmentation traces on the host).  E.g.
+#     BENCH_ONLY=elastic,frag BENCH_SKIP_DIRECT=1 for section 2b alone; the
+#     report shows the rows of parts not run as missing.
 #   BENCH_CMA (default 384M): the cma= size for the bench kernel; with
 #     carveout's 320 MiB per node it must fit node 1's 1 GiB
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
@@ -89,7 +95,11 @@ gcc -std=gnu11 -O2 -g -DNDEBUG -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I"$top/tests/harness" -include co_internal.h -DKBUILD_MODNAME='"carveout"' \
 	-o "$out/host/frag" "$top"/module/co_buddy*.c "$top"/module/co_slab*.c \
 	"$top/tests/harness/shim.c" "$here/host/frag.c" -lpthread -lm
-"$out/host/frag" >"$out/host.txt"
+if [ -z "${BENCH_ONLY:-}" ] || [[ ",$BENCH_ONLY," == *,host,* ]]; then
+	"$out/host/frag" >"$out/host.txt"
+else
+	: >"$out/host.txt"
+fi
 
 log "bench: packing the initramfs"
 root=$(mktemp -d)
@@ -109,7 +119,7 @@ run_vm() { # NAME TIMEOUT EXTRA_CMDLINE
 	local name=$1 tmo=$2 extra=$3
 	log "bench: VM '$name' (QEMU TCG, 2 vCPUs, 2 NUMA nodes; console in $out/vm-$name/console.log)"
 	bash "$top/tests/vm/host/run-vm.sh" "$kernel" "$out/initramfs.cpio.gz" check \
-		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps $extra" || true
+		"$out/vm-$name" "$tmo" "cobench_mode=$name COBENCH_REPS=$reps COBENCH_ONLY=${BENCH_ONLY:-all} $extra" || true
 	if ! grep -q '^END' "$out/vm-$name/results.tap" 2>/dev/null; then
 		echo "bench: VM '$name' did not finish; last console lines:" >&2
 		tail -n 30 "$out/vm-$name/console.log" >&2

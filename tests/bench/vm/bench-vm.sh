@@ -4,9 +4,13 @@
 # console, result lines (R/NA/M/I) to /dev/ttyS1.
 #   main    all in-kernel and userspace benchmarks, IOMMU translating
 #   direct  the MAP/UNMAP benchmark only (booted with intel_iommu=off)
+# COBENCH_ONLY (from the command line, see BENCH_ONLY in run.sh): the parts
+# of main to run, comma-separated, or all.
 mode=$1
 L=/lib/carveout
 REPS=${COBENCH_REPS:-7}
+ONLY=${COBENCH_ONLY:-all}
+want() { [ "$ONLY" = all ] || case ",$ONLY," in *",$1,"*) ;; *) false ;; esac; }
 res=/dev/ttyS1
 say() { echo "cobench-vm: $*"; }
 out() { echo "$*" >$res; }
@@ -39,48 +43,58 @@ cma_args="cma_base=${cma_base:-0} cma_size=$(( ${cma_mb:-0} << 20 ))"
 
 case "$mode" in
 main)
-	kbench test=meta
-	kbench test=fast reps=$REPS
-	kbench test=large reps=7 label=idle $cma_args
-	# The same allocations with no clean memory: zeroed at allocation.
-	echo 0 >/sys/module/carveout/parameters/prezero
-	kbench test=large reps=5 label=idle dirty=1
-	echo 1 >/sys/module/carveout/parameters/prezero
-	# Growth above the floor: node 0 may grow to twice its region.
-	$L/cobench-user resize 0 640 200 >$res
-	kbench test=elastic reps=5 label=idle
-	$L/cobench-user resize 0 0 1000 >$res
+	want meta && kbench test=meta
+	want fast && kbench test=fast reps=$REPS
+	if want large; then
+		kbench test=large reps=7 label=idle $cma_args
+		# The same allocations with no clean memory: zeroed at allocation.
+		echo 0 >/sys/module/carveout/parameters/prezero
+		kbench test=large reps=5 label=idle dirty=1
+		echo 1 >/sys/module/carveout/parameters/prezero
+	fi
+	if want elastic; then
+		# Growth above the floor: node 0 may grow to twice its region.
+		$L/cobench-user resize 0 640 200 >$res
+		kbench test=elastic reps=5 label=idle $cma_args
+		$L/cobench-user resize 0 0 1000 >$res
+	fi
 	say "userspace"
-	$L/cobench-user user $REPS >$res
-	$L/cobench-user map $REPS iommu >$res
+	want user && $L/cobench-user user $REPS >$res
+	want map && $L/cobench-user map $REPS iommu >$res
 	# edu as a dma-buf importer for the sync benchmark; out again, so
 	# edu has no driver for the benchmarks after it.
-	if insmod $L/carveout_edu.ko; then
+	if ! want sync; then
+		:
+	elif insmod $L/carveout_edu.ko; then
 		$L/cobench-user sync $REPS >$res
 		rmmod carveout_edu
 	else
 		out "NA part=sync name=64M_4K impl=all reason=carveout_edu_failed_to_load"
 	fi
-	say "fragmenting"
-	dmesg -c >/dev/null
-	# pages in the CMA area are not pinned (see tests/bench/kmod/pin.c)
-	insmod $L/co_bench_pin.ko every=1024 $cma_args
-	dmesg | sed -n 's/^.*cobench: //p' >$res
-	rm -f /tmp/ready
-	$L/cobench-user frag 320 256 /tmp/ready &
-	pid=$!
-	i=0
-	while [ ! -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
-	out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
-	cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
-	out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
-	kbench test=large reps=5 label=frag $cma_args
-	$L/cobench-user resize 0 640 200 >$res
-	kbench test=elastic reps=5 label=frag
-	$L/cobench-user resize 0 0 1000 >$res
-	kill $pid; wait $pid 2>/dev/null
-	rm -f /tmp/cobench-fill
-	rmmod co_bench_pin
+	if want frag; then
+		say "fragmenting"
+		dmesg -c >/dev/null
+		# pages in the CMA area are not pinned (see tests/bench/kmod/pin.c)
+		insmod $L/co_bench_pin.ko every=1024 $cma_args
+		dmesg | sed -n 's/^.*cobench: //p' >$res
+		rm -f /tmp/ready
+		$L/cobench-user frag 320 256 /tmp/ready &
+		pid=$!
+		i=0
+		while [ ! -e /tmp/ready ] && [ $i -lt 600 ]; do sleep 1; i=$((i + 1)); done
+		out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+		cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
+		out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+		want large && kbench test=large reps=5 label=frag $cma_args
+		if want elastic; then
+			$L/cobench-user resize 0 640 200 >$res
+			kbench test=elastic reps=5 label=frag $cma_args
+			$L/cobench-user resize 0 0 1000 >$res
+		fi
+		kill $pid; wait $pid 2>/dev/null
+		rm -f /tmp/cobench-fill
+		rmmod co_bench_pin
+	fi
 	;;
 direct)
 	$L/cobench-user map $REPS direct >$res

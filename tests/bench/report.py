@@ -416,25 +416,66 @@ def main():
               "delay: the floor is taken whole, then each timed "
               "`carveout_kbuf_alloc` must grow the region by a piece "
               "(`alloc_contig_range` with at most `grow_tries` candidate ranges), "
-              "is freed, and the piece goes back before the next one.  "
-              "*floor*: the same sizes served from the floor (section 2).  "
-              "Burst: 4 MiB buffers until the region cannot grow, all freed; "
-              "the time until the region is back at its floor, and MemFree "
-              "before / at the peak / after.\n")
-    md.append("| state | size | growth | from the floor | alloc_contig_range | dma_alloc from CMA | ratio growth/contig | ratio growth/dma CMA | ratio growth/floor |")
+              "is freed, and the piece goes back before the next one.  In the "
+              "same state (floor taken) and with the allocation alone timed, as "
+              "for growth: `alloc_contig_range` of the same size (a search as in "
+              "section 2) and `dma_alloc_attrs(DMA_ATTR_FORCE_CONTIGUOUS)` on "
+              "edu, served by `cma_alloc()` from the default CMA area: \"from "
+              "CMA k/n\" counts the buffers that lay in the area the kernel "
+              "reported at boot; a baseline that did not come from CMA is n/a.  "
+              "*floor*: the same sizes served from the floor (section 2, "
+              "allocation + free).  Burst: 4 MiB buffers until the region cannot "
+              "grow, all freed; the time until the region is back at its floor, "
+              "and MemFree before / at the peak / after.\n")
+    md.append("| state | size | growth | from the floor | alloc_contig_range | dma_alloc from CMA | ratio growth/contig | ratio growth/CMA dma_alloc | ratio growth/floor |")
     md.append("|---|---|---|---|---|---|---|---|---|")
+    eplot = collections.OrderedDict()
+
+    def el_cma(name, label):
+        """dma_alloc from CMA in the elastic run: (series or None, text)."""
+        key = ("elastic", name, "dma_alloc_cma", "1", label)
+        dm = S.get(key)
+        if dm is None:
+            why = NA.get(key, "not run")
+            why = {"no_cma_area": "no CMA area: no cma= reservation at boot, "
+                                  "or a kernel without CONFIG_DMA_CMA",
+                   "no_edu_device": "no edu device"}.get(why, why.replace("_", " "))
+            return None, f"n/a ({why})"
+        if not dm.ok or CMA[key] < dm.ok:
+            return None, (f"n/a (not from the CMA area: {CMA[key]}/{dm.ok}; "
+                          f"{cell(dm)})")
+        return dm, f"{cell(dm)}; from CMA {CMA[key]}/{dm.ok}"
+
     for label in ("idle", "frag"):
         for mb in (4, 16, 64):
             name = f"{mb}M"
             gr = g("large", name, "carveout_grow", "1", label)
             fl = g("large", name, "carveout_kbuf_alloc", "1", label)
-            cg = g("large", name, "alloc_contig_range", "1", label)
-            dm = g("large", name, "dma_alloc_cma", "1", label)
+            cg = g("elastic", name, "alloc_contig_range", "1", label) or \
+                g("large", name, "alloc_contig_range", "1", label)
+            dm, dtxt = el_cma(name, label)
             if not gr:
                 continue
             md.append(f"| {label} | {name} | {cell(gr)}; ok {success(gr)} | {cell(fl)} | "
-                      f"{cell(cg)} | {cell(dm)} | {fmt_ratio(ratio(gr, cg))} | "
+                      f"{cell(cg) + '; ok ' + success(cg) if cg else 'n/a'} | {dtxt} | {fmt_ratio(ratio(gr, cg))} | "
                       f"{fmt_ratio(ratio(gr, dm))} | {fmt_ratio(ratio(gr, fl))} |")
+            for impl, s_ in (("growth", gr), ("alloc_contig_range", cg),
+                             ("dma_alloc from CMA", dm), ("from the floor", fl)):
+                if s_ and s_.vals:
+                    eplot.setdefault(f"{impl} ({label})", []).append(
+                        (mb << 20, s_.med, min(s_.vals), max(s_.vals)))
+            r = ratio(gr, dm)
+            if dm and not gr.vals:
+                got = f"growth {success(gr)}, CMA dma_alloc {success(dm)}"
+            else:
+                got = fmt_ratio(r) if dm else dtxt
+            targets.append((f"elastic: {mb} MiB growth vs CMA dma_alloc, {label}",
+                            "(report)", got, "info"))
+    if svg_plot(os.path.join(a.out, "elastic.svg"),
+                "Growth above the floor vs alloc_contig_range and CMA dma_alloc (median, min..max)",
+                "buffer size", "allocation", eplot,
+                lambda x: f"{x >> 20} MiB"):
+        md.append("\n![growth vs contig vs CMA](elastic.svg)\n")
     for label in ("idle", "frag"):
         k = f"elastic_burst_{label}_"
         if k + "grown_bytes" in M:
@@ -447,6 +488,7 @@ def main():
                             f"within the delay + a scan ({M[k + 'delay_ms']} ms delay)",
                             f"{M[k + 'return_ms']} ms", "info"))
     r = ratio(g("large", "4M", "carveout_grow", "1", "idle"),
+              g("elastic", "4M", "alloc_contig_range", "1", "idle") or
               g("large", "4M", "alloc_contig_range", "1", "idle"))
     targets.append(("elastic: 4 MiB allocation that grows the region vs alloc_contig_range, idle",
                      "(report)", fmt_ratio(r), "info"))

@@ -32,7 +32,9 @@
 #     traces, run on the host), meta, fast (slab, pages and the in-kernel
 #     API's order-0/4/9), large, elastic, user (userspace
 #     alloc+mmap+touch+free against the dma-buf heaps), touch (mmap + first
-#     touch of large buffers: page faults), map, sync, frag; e.g.
+#     touch of large buffers: page faults), map, sync, frag (fragment the
+#     VM, then run the frag variants of large and elastic where selected);
+#     e.g. BENCH_ONLY=elastic,frag for section 2b alone, or
 #     BENCH_KERNELS=stock-7.3 BENCH_ONLY=fast,user BENCH_SKIP_DIRECT=1.
 #     The report marks the rows of parts not run as n/a.
 #   BENCH_PROF=fast|user: instead of the benchmarks, a profile on the first

@@ -13,6 +13,10 @@
  * - Shrink when idle: once everything is freed the region goes back to
  *   its floor by itself (shrink_count, shrink_bytes) and free memory
  *   shows it.
+ * - Why growth failed, each case provoked: at the ceiling, and with no
+ *   contiguous range as large as the piece needed (larger than the
+ *   node's memory); ALLOC says ENOMEM for both, STATS' last_fail and a
+ *   kernel log line say which.
  * - A pinned freed buffer (pages in a pipe by vmsplice) keeps its piece:
  *   a forced shrink leaves it; once the pipe is closed it goes.
  * - Shrink under memory pressure: with the idle delay out of reach, a
@@ -24,6 +28,13 @@
  *   while another thread resizes and forces shrinks; no byte of a live
  *   buffer changes; afterwards every byte is free and the region is at
  *   its floor.
+ * - Stress with DMA: the floor taken whole, so every later buffer lives
+ *   in a grown piece; two threads let QEMU's edu device DMA between such
+ *   buffers through the IOMMU (carveout's MAP) and into a buffer that
+ *   stays mapped for edu throughout, checking every byte each round,
+ *   while a thread allocates up to the ceiling and frees (growth, then
+ *   idle give-back), another allocates, maps and checks, and the main
+ *   thread moves the ceiling and forces shrinks.  Without edu: a skip.
  *
  * Waits for the region to change have a generous bound (no timing is
  * asserted).  Runs as root; restores the node's limits at the end.
@@ -41,6 +52,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "co_edu_user.h"
 #include "co_test.h"
 
 #define MiB		(1024ULL * 1024)
@@ -305,6 +317,100 @@ static void test_grow_shrink(void)
 	free(b);
 }
 
+/* /dev/kmsg positioned at its end; -1 when it cannot be read. */
+static int kmsg_open(void)
+{
+	int k = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (k >= 0)
+		lseek(k, 0, SEEK_END);
+	return k;
+}
+
+/* Whether a kernel message since kmsg_open() holds @a and then @b. */
+static int kmsg_has(int k, const char *a, const char *b)
+{
+	char rec[2048];
+	const char *p;
+	ssize_t len;
+
+	for (;;) {
+		len = read(k, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
+			continue;
+		if (len <= 0)
+			return 0;
+		rec[len] = 0;
+		p = strstr(rec, a);
+		if (p && strstr(p, b))
+			return 1;
+	}
+}
+
+/*
+ * Growth's two failures, each provoked: ALLOC says ENOMEM for both (as it
+ * always did); STATS' last_fail and the kernel log say which.
+ */
+static void test_why(void)
+{
+	struct bufs *b = calloc(1, sizeof(*b));
+	struct carveout_stats s0, s;
+	struct carveout_alloc a;
+	uint64_t grew_at, big = 768 * MiB;
+	int k, err, ret;
+	char msg[64];
+
+	/* At the ceiling: room for two pieces above the floor, then none. */
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + 2 * CHUNK, NULL);
+	k = kmsg_open();
+	s0 = stats();
+	err = b ? fill(b, &grew_at) : ENOMEM;
+	s = stats();
+	tap_ok(err == ENOMEM && s.region_bytes == s.ceiling_bytes &&
+	       s.grow_fail_count > s0.grow_fail_count &&
+	       s.last_fail == CARVEOUT_GROW_FAIL_CEILING &&
+	       s.last_fail_bytes == CHUNK,
+	       "at the ceiling (%llu MiB): ALLOC fails with %s; STATS: last_fail %u (\"at the ceiling\"), %llu KiB wanted, %llu failed growths",
+	       (unsigned long long)(s.ceiling_bytes / MiB), strerror(err),
+	       s.last_fail, (unsigned long long)(s.last_fail_bytes >> 10),
+	       (unsigned long long)(s.grow_fail_count - s0.grow_fail_count));
+	snprintf(msg, sizeof(msg), "node %u: cannot grow", node);
+	tap_ok(k >= 0 && kmsg_has(k, msg, "at ceiling"),
+	       "the kernel log says \"%s ...: at ceiling\"", msg);
+	if (b)
+		drain(b);
+	free(b);
+	force_shrink();
+
+	/*
+	 * No contiguous memory: room under the ceiling, but the piece it
+	 * needs (1 GiB, a power of two) is larger than any range the page
+	 * allocator has on the node.
+	 */
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + 2048 * MiB, NULL);
+	s0 = stats();
+	ret = co_alloc(fd, big, CARVEOUT_POLICY_STRICT, node,
+		       CARVEOUT_ALLOC_PAGES, &a);
+	err = ret ? errno : 0;
+	s = stats();
+	tap_ok(ret == -1 && err == ENOMEM && s.region_bytes == st0.floor_bytes &&
+	       s.grow_fail_count > s0.grow_fail_count &&
+	       s.last_fail == CARVEOUT_GROW_FAIL_CONTIG,
+	       "%llu MiB below a ceiling of %llu MiB: ALLOC fails with %s; STATS: last_fail %u (\"no contiguous memory\"), %llu MiB wanted",
+	       (unsigned long long)(big / MiB),
+	       (unsigned long long)(s.ceiling_bytes / MiB),
+	       ret ? strerror(err) : "success", s.last_fail,
+	       (unsigned long long)(s.last_fail_bytes / MiB));
+	tap_ok(k >= 0 && kmsg_has(k, msg, "no contiguous memory"),
+	       "the kernel log says \"%s ...: no contiguous memory\"", msg);
+	if (!ret)
+		co_free(fd, a.handle);
+	if (k >= 0)
+		close(k);
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + GROW, NULL);
+	force_shrink();
+}
+
 /* Grow by at least one piece and free it all again; returns the growth. */
 static uint64_t grow_then_free(void)
 {
@@ -528,6 +634,469 @@ static void test_stress(void)
 	       "after the stress: every byte free, region at its floor");
 }
 
+/* ---- DMA racing growth and shrink ---------------------------------- */
+
+#define DMA_THREADS	2
+#define DMA_ROUNDS	6	/* verified rounds per thread */
+#define DMA_XFER	2048	/* bytes per transfer (edu's buffer: 4 KiB) */
+#define DMA_KEEP	(256 * 1024)
+#define MAX_FLOOR	64
+
+static struct co_edu edu;
+static pthread_mutex_t edu_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	uint64_t pfn, nr;
+} floor_pieces[MAX_FLOOR];
+static int nr_floor_pieces;
+
+/* The floor's pieces (the region is at its floor), from debugfs. */
+static int read_floor_pieces(void)
+{
+	unsigned int nid, i;
+	unsigned long pfn, nr;
+	char path[96], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path),
+		 "/sys/kernel/debug/carveout/node%u/buddyinfo", node);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	nr_floor_pieces = 0;
+	while (fgets(line, sizeof(line), f) && nr_floor_pieces < MAX_FLOOR)
+		if (sscanf(line, "Node %u, piece %u, pfn %lx+%lu", &nid, &i,
+			   &pfn, &nr) == 4) {
+			floor_pieces[nr_floor_pieces].pfn = pfn;
+			floor_pieces[nr_floor_pieces++].nr = nr;
+		}
+	fclose(f);
+	return nr_floor_pieces ? 0 : -1;
+}
+
+/* 1: @va's page is in a floor piece, 0: elsewhere, -1: no frame known. */
+static int in_floor(const void *va)
+{
+	uint64_t pfn = co_virt_to_pfn(va);
+	int i;
+
+	if (!pfn)
+		return -1;
+	for (i = 0; i < nr_floor_pieces; i++)
+		if (pfn >= floor_pieces[i].pfn &&
+		    pfn < floor_pieces[i].pfn + floor_pieces[i].nr)
+			return 1;
+	return 0;
+}
+
+/* A buffer mapped for the CPU and for edu. */
+struct dbuf {
+	struct carveout_alloc a;
+	uint8_t *p;
+	uint64_t iova;
+};
+
+static int sync_buf(const struct dbuf *b, uint32_t flags)
+{
+	struct carveout_sync s;
+
+	memset(&s, 0, sizeof(s));
+	s.size = sizeof(s);
+	s.flags = flags;
+	s.handle = b->a.handle;
+	s.direction = CARVEOUT_DMA_BIDIRECTIONAL;
+	s.dma_addr = b->iova;
+	return ioctl(fd, CARVEOUT_IOC_SYNC, &s);
+}
+
+/*
+ * Allocate @len on the node, mmap it, MAP it for edu.  Returns 0, 1 when
+ * the node had no room (the ceiling moved, a burst holds it: try again),
+ * -1 on any other error (@why says which).
+ */
+static int dbuf_get(struct dbuf *b, uint64_t len, char *why, size_t n)
+{
+	struct carveout_map m;
+
+	memset(b, 0, sizeof(*b));
+	if (co_alloc(fd, len, CARVEOUT_POLICY_STRICT, node,
+		     CARVEOUT_ALLOC_PAGES, &b->a)) {
+		if (errno == ENOMEM || errno == ENOSPC)
+			return 1;
+		snprintf(why, n, "ALLOC %llu: %s", (unsigned long long)len,
+			 strerror(errno));
+		return -1;
+	}
+	b->p = (uint8_t *)co_mmap(fd, &b->a);
+	if (!b->p) {
+		snprintf(why, n, "mmap: %s", strerror(errno));
+		co_free(fd, b->a.handle);
+		return -1;
+	}
+	if (co_map(fd, b->a.handle, CO_EDU_PCI, CARVEOUT_DMA_BIDIRECTIONAL,
+		   &m)) {
+		snprintf(why, n, "MAP for edu: %s", strerror(errno));
+		munmap(b->p, b->a.granted);
+		co_free(fd, b->a.handle);
+		return -1;
+	}
+	b->iova = m.dma_addr;
+	return 0;
+}
+
+static void dbuf_put(struct dbuf *b)
+{
+	co_unmap(fd, b->a.handle, CO_EDU_PCI, b->iova);
+	munmap(b->p, b->a.granted);
+	co_free(fd, b->a.handle);
+}
+
+struct dma_worker {
+	pthread_t t;
+	unsigned int seed;
+	int rounds;	/* rounds whose bytes all checked */
+	int nomem;	/* allocations that found no room, retried */
+	int grown;	/* buffers in grown pieces */
+	int floor;	/* buffers in the floor (the setup failed) */
+	int failed;
+	char why[192];
+};
+
+/* 1 when each of the @len bytes at @p is @v. */
+static int all_are(const uint8_t *p, size_t len, uint8_t v)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != v)
+			return 0;
+	return 1;
+}
+
+static void classify(struct dma_worker *w, const struct dbuf *b)
+{
+	int f = in_floor(b->p), l = in_floor(b->p + b->a.granted - 4096);
+
+	if (f == 0 && l == 0)
+		w->grown++;
+	else
+		w->floor++;
+}
+
+/* A round's layout: A's bytes at so go to B at dof and to K at ko. */
+struct xfer {
+	uint8_t src[DMA_XFER];
+	uint32_t so, dof, ko, eo;	/* eo: in edu's buffer */
+	uint8_t bv, kv;			/* what fills B and K elsewhere */
+};
+
+/* Random offsets and bytes; the destinations hold their complement. */
+static void xfer_prepare(struct dma_worker *w, struct xfer *x,
+			 const struct dbuf *a, const struct dbuf *b,
+			 const struct dbuf *k)
+{
+	int i;
+
+	x->so = (rand_r(&w->seed) % (a->a.granted - DMA_XFER)) & ~7U;
+	x->dof = (rand_r(&w->seed) % (b->a.granted - DMA_XFER)) & ~7U;
+	x->ko = (rand_r(&w->seed) % (DMA_KEEP - DMA_XFER)) & ~7U;
+	x->eo = (rand_r(&w->seed) % (CO_EDU_XFER_MAX - DMA_XFER)) & ~7U;
+	for (i = 0; i < DMA_XFER; i++)
+		x->src[i] = rand_r(&w->seed);
+	x->bv = rand_r(&w->seed);
+	x->kv = rand_r(&w->seed);
+	memset(a->p, (uint8_t)~x->bv, a->a.granted);
+	memcpy(a->p + x->so, x->src, DMA_XFER);
+	memset(b->p, x->bv, b->a.granted);
+	memset(k->p, x->kv, DMA_KEEP);
+	for (i = 0; i < DMA_XFER; i++) {
+		b->p[x->dof + i] = ~x->src[i];
+		k->p[x->ko + i] = ~x->src[i];
+	}
+}
+
+/* A -> edu, edu -> B, edu -> K, with SYNC around; 0 or -1 (@why). */
+static int xfer_run(struct dma_worker *w, const struct xfer *x,
+		    const struct dbuf *a, const struct dbuf *b,
+		    const struct dbuf *k)
+{
+	int ret, r[3];
+
+	ret = sync_buf(a, CARVEOUT_SYNC_FOR_DEVICE) |
+	      sync_buf(b, CARVEOUT_SYNC_FOR_DEVICE) |
+	      sync_buf(k, CARVEOUT_SYNC_FOR_DEVICE);
+	pthread_mutex_lock(&edu_lock);
+	r[0] = co_edu_dma(&edu, a->iova + x->so, x->eo, DMA_XFER, 0);
+	r[1] = r[0] ? -1 : co_edu_dma(&edu, b->iova + x->dof, x->eo, DMA_XFER, 1);
+	r[2] = r[1] ? -1 : co_edu_dma(&edu, k->iova + x->ko, x->eo, DMA_XFER, 1);
+	pthread_mutex_unlock(&edu_lock);
+	ret |= sync_buf(b, CARVEOUT_SYNC_FOR_CPU) |
+	       sync_buf(k, CARVEOUT_SYNC_FOR_CPU);
+	if (!ret && !r[0] && !r[1] && !r[2])
+		return 0;
+	snprintf(w->why, sizeof(w->why),
+		 "round %d: SYNC %d, edu DMA %d/%d/%d (%s)", w->rounds, ret,
+		 r[0], r[1], r[2], strerror(errno));
+	return -1;
+}
+
+/* Every byte of A, B and K as the round left them? 0 or -1 (@why). */
+static int xfer_check(struct dma_worker *w, const struct xfer *x,
+		      const struct dbuf *a, const struct dbuf *b,
+		      const struct dbuf *k)
+{
+	uint64_t bn = b->a.granted, an = a->a.granted;
+	uint8_t av = ~x->bv;
+
+	if (memcmp(b->p + x->dof, x->src, DMA_XFER) ||
+	    memcmp(k->p + x->ko, x->src, DMA_XFER)) {
+		snprintf(w->why, sizeof(w->why),
+			 "round %d: the bytes edu wrote to B+%#x / K+%#x differ from A+%#x",
+			 w->rounds, x->dof, x->ko, x->so);
+		return -1;
+	}
+	if (!all_are(b->p, x->dof, x->bv) ||
+	    !all_are(b->p + x->dof + DMA_XFER, bn - x->dof - DMA_XFER, x->bv) ||
+	    !all_are(k->p, x->ko, x->kv) ||
+	    !all_are(k->p + x->ko + DMA_XFER, DMA_KEEP - x->ko - DMA_XFER,
+		     x->kv) ||
+	    memcmp(a->p + x->so, x->src, DMA_XFER) ||
+	    !all_are(a->p, x->so, av) ||
+	    !all_are(a->p + x->so + DMA_XFER, an - x->so - DMA_XFER, av)) {
+		snprintf(w->why, sizeof(w->why),
+			 "round %d: a byte outside the transfers changed",
+			 w->rounds);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One round: edu copies DMA_XFER bytes of a new buffer A (RAM -> edu) into
+ * a new buffer B and into the long-lived K (edu -> RAM); A, B and K are
+ * checked byte for byte.  0, 1 (no room: try again) or -1 (@why).
+ */
+static int dma_round(struct dma_worker *w, const struct dbuf *k)
+{
+	uint64_t len = (16 + rand_r(&w->seed) % 240) * 4096ULL;
+	struct dbuf a, b;
+	struct xfer x;
+	int ret;
+
+	ret = dbuf_get(&a, len, w->why, sizeof(w->why));
+	if (ret)
+		return ret;
+	ret = dbuf_get(&b, len, w->why, sizeof(w->why));
+	if (ret) {
+		dbuf_put(&a);
+		return ret;
+	}
+	classify(w, &a);
+	classify(w, &b);
+	xfer_prepare(w, &x, &a, &b, k);
+	ret = xfer_run(w, &x, &a, &b, k) ?: xfer_check(w, &x, &a, &b, k);
+	dbuf_put(&b);
+	dbuf_put(&a);
+	return ret;
+}
+
+static void *dma_worker(void *arg)
+{
+	struct dma_worker *w = arg;
+	struct dbuf k;
+	int ret;
+
+	do {
+		ret = dbuf_get(&k, DMA_KEEP, w->why, sizeof(w->why));
+		if (ret > 0) {
+			w->nomem++;
+			usleep(10 * 1000);
+		}
+	} while (ret > 0 && !stop);
+	if (ret) {
+		w->failed = 1;
+		return NULL;
+	}
+	classify(w, &k);
+	while (!stop && w->rounds < DMA_ROUNDS) {
+		ret = dma_round(w, &k);
+		if (ret < 0) {
+			w->failed = 1;
+			break;
+		}
+		if (ret > 0) {
+			w->nomem++;
+			usleep(10 * 1000);
+			continue;
+		}
+		w->rounds++;
+	}
+	dbuf_put(&k);
+	return NULL;
+}
+
+/* Allocations up to the ceiling, held a moment, freed: grow, then shrink. */
+static void *burst_worker(void *arg)
+{
+	struct carveout_alloc a[32];
+	int n, *bursts = arg;
+
+	while (!stop) {
+		for (n = 0; n < 32 && !stop; n++)
+			if (co_alloc(fd, CHUNK, CARVEOUT_POLICY_STRICT, node,
+				     CARVEOUT_ALLOC_PAGES, &a[n]))
+				break;
+		usleep(20 * 1000);
+		while (n)
+			co_free(fd, a[--n].handle);
+		(*bursts)++;
+		usleep(30 * 1000);
+	}
+	return NULL;
+}
+
+/* Take every free byte of the floor, without growing; returns the count. */
+static int take_floor(struct bufs *b)
+{
+	struct carveout_stats s = stats();
+
+	while (b->n < MAX_BUFS && s.largest_free >= 4096) {
+		if (co_alloc(fd, s.largest_free, CARVEOUT_POLICY_STRICT, node,
+			     CARVEOUT_ALLOC_PAGES, &b->a[b->n]))
+			break;
+		b->n++;
+		s = stats();
+		if (s.region_bytes > s.floor_bytes) {
+			/* That one grew the region: not floor, give it back. */
+			co_free(fd, b->a[--b->n].handle);
+			break;
+		}
+	}
+	return b->n;
+}
+
+static int dma_done(const struct dma_worker *w)
+{
+	int i;
+
+	for (i = 0; i < DMA_THREADS; i++)
+		if (!w[i].failed && w[i].rounds < DMA_ROUNDS)
+			return 0;
+	return 1;
+}
+
+static void dma_race(struct dma_worker *dw, int *bursts, int *resizes)
+{
+	struct worker cw;
+	pthread_t bt;
+	uint64_t t0 = now_ns();
+	int i;
+
+	stop = 0;
+	memset(&cw, 0, sizeof(cw));
+	cw.seed = 7;
+	pthread_create(&cw.t, NULL, stress_worker, &cw);
+	pthread_create(&bt, NULL, burst_worker, bursts);
+	for (i = 0; i < DMA_THREADS; i++) {
+		memset(&dw[i], 0, sizeof(dw[i]));
+		dw[i].seed = 100 + i;
+		pthread_create(&dw[i].t, NULL, dma_worker, &dw[i]);
+	}
+	/* At most 60 s: QEMU's edu takes 0.1 s a transfer. */
+	for (*resizes = 0; !dma_done(dw) && now_ns() - t0 < 60000000000ULL;
+	     (*resizes)++) {
+		resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes +
+		       (*resizes & 1 ? GROW : GROW / 2), NULL);
+		force_shrink();
+		usleep(50 * 1000);
+	}
+	stop = 1;
+	for (i = 0; i < DMA_THREADS; i++)
+		pthread_join(dw[i].t, NULL);
+	pthread_join(bt, NULL);
+	pthread_join(cw.t, NULL);
+	if (cw.bad)
+		snprintf(dw[0].why, sizeof(dw[0].why),
+			 "the CPU worker saw %d changed pages", cw.bad);
+	dw[0].failed |= cw.bad != 0;
+}
+
+/* The DMA stress's verdicts, from its threads and the node's counts. */
+static void dma_report(const struct dma_worker *dw,
+		       const struct carveout_stats *s0, int bursts, int resizes)
+{
+	int i, rounds = 0, grown = 0, fl = 0, nomem = 0, failed = 0;
+	struct carveout_stats s = stats();
+
+	for (i = 0; i < DMA_THREADS; i++) {
+		rounds += dw[i].rounds;
+		grown += dw[i].grown;
+		fl += dw[i].floor;
+		nomem += dw[i].nomem;
+		failed |= dw[i].failed;
+		if (dw[i].failed)
+			tap_diag("DMA thread %d: %s", i, dw[i].why);
+	}
+	tap_ok(!failed && rounds == DMA_THREADS * DMA_ROUNDS,
+	       "stress with DMA: %d rounds by %d threads (edu copying buffer A into B and into a buffer mapped throughout), every transfer done and every byte as expected",
+	       rounds, DMA_THREADS);
+	tap_ok(grown > 0 && fl == 0,
+	       "every DMA buffer lay in a grown piece (%d of %d, by pagemap against the floor's pieces)",
+	       grown, grown + fl);
+	tap_ok(s.grow_count > s0->grow_count &&
+	       s.shrink_count > s0->shrink_count,
+	       "meanwhile the region grew %llu times and gave back %llu pieces (%d resizes with forced shrinks, %d bursts to the ceiling, %d allocations retried)",
+	       (unsigned long long)(s.grow_count - s0->grow_count),
+	       (unsigned long long)(s.shrink_count - s0->shrink_count),
+	       resizes, bursts, nomem);
+}
+
+static void test_stress_dma(void)
+{
+	struct dma_worker dw[DMA_THREADS];
+	struct carveout_stats s0, s;
+	int absent, bursts = 0, resizes, ret;
+	struct bufs *b;
+	char why[160];
+	uint64_t t0;
+
+	if (co_edu_open(&edu, why, sizeof(why), &absent)) {
+		if (absent)
+			tap_skip(why, "stress with DMA through edu");
+		else
+			tap_ok(0, "stress with DMA: edu's BAR0 (%s)", why);
+		return;
+	}
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + GROW, NULL);
+	force_shrink();
+	b = calloc(1, sizeof(*b));
+	ret = read_floor_pieces();
+	if (!tap_ok(b && stats().region_bytes == st0.floor_bytes && !ret,
+		    "DMA stress: the region at its floor, %d floor pieces (debugfs node%u/buddyinfo)",
+		    nr_floor_pieces, node))
+		goto out;
+	take_floor(b);
+	s0 = stats();
+	tap_ok(s0.region_bytes == s0.floor_bytes && s0.largest_free < 4096,
+	       "the floor taken whole by %d buffers: what follows lives in grown pieces",
+	       b->n);
+	t0 = now_ns();
+	dma_race(dw, &bursts, &resizes);
+	tap_diag("DMA stress ran %llu ms",
+		 (unsigned long long)((now_ns() - t0) / 1000000));
+	dma_report(dw, &s0, bursts, resizes);
+out:
+	if (b)
+		drain(b);
+	free(b);
+	co_edu_close(&edu);
+	resize(CARVEOUT_RESIZE_CEILING, 0, st0.floor_bytes + GROW, NULL);
+	force_shrink();
+	s = stats();
+	tap_ok(s.free_bytes == s.region_bytes &&
+	       s.region_bytes == st0.floor_bytes,
+	       "after the DMA stress: every byte free, region at its floor");
+}
+
 int main(void)
 {
 	struct carveout_node_info nodes[8];
@@ -563,10 +1132,12 @@ int main(void)
 	       GROW / MiB, CHUNK / MiB);
 	st0 = stats();
 	test_grow_shrink();
+	test_why();
 	test_pinned();
 	test_pressure();
 	test_floor();
 	test_stress();
+	test_stress_dma();
 	tap_ok(resize(CARVEOUT_RESIZE_CEILING | CARVEOUT_RESIZE_SHRINK |
 		      CARVEOUT_RESIZE_DELAY, 0, st0.floor_bytes, NULL) == 0 &&
 	       stats().region_bytes == st0.floor_bytes,

@@ -187,6 +187,14 @@ struct carveout_info {
  * the slab's pages); ENOMEM when no allowed node has room, a node's
  * reserve counting as no room for a file opened without CAP_SYS_ADMIN;
  * EMFILE when the file already holds max_handles handles.
+ *
+ * On a node whose region may grow (ceiling above the floor) ENOMEM also
+ * means growth failed: which way is in CARVEOUT_IOC_STATS (@grow_fail_count
+ * went up, @last_fail is CARVEOUT_GROW_FAIL_CEILING when the ceiling left
+ * no room, CARVEOUT_GROW_FAIL_CONTIG when the page allocator had no free
+ * contiguous range for the piece) and in a rate-limited kernel log line
+ * "node N: cannot grow by ...: at ceiling | no contiguous memory".  The
+ * errno stays ENOMEM for both: callers that test for it keep working.
  */
 struct carveout_alloc {
 	__u32 size;
@@ -382,7 +390,9 @@ struct carveout_export {
  * @shrink_count: out, pieces given back at run time
  * @shrink_bytes: out, bytes given back at run time
  * @grow_fail_count: out, growth attempts that failed
- * @last_fail: out, CARVEOUT_GROW_FAIL_* of the last failed attempt
+ * @last_fail: out, CARVEOUT_GROW_FAIL_* of the last failed attempt (why
+ *	the ENOMEM of an ALLOC that needed growth happened; with several
+ *	callers failing at once, the reason of one of them)
  * @reserved: 0
  * @last_fail_bytes: out, bytes that attempt wanted
  *

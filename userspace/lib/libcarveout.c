@@ -638,7 +638,7 @@ static const char *co_lib_errno_text(int err)
 	case ENODEV:
 		return "no such node or device (no carveout region on that node, or no device by that name)";
 	case ENOMEM:
-		return "carveout region exhausted: no free block large enough on the allowed node(s), or only the reserve kept for root is left";
+		return "carveout region exhausted: no free block large enough on the allowed node(s), or only the reserve kept for root is left, or a region could not grow (at its ceiling, or no free contiguous memory: carveoutctl info shows which)";
 	case EDQUOT:
 		return "per-file or per-user carveout limit reached (module parameters file_limit, user_limit, user_share)";
 	case EMFILE:

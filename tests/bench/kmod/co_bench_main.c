@@ -9,10 +9,13 @@
  *   insmod co_bench.ko test=large [reps=N] [label=idle|frag] [dirty=1]
  *   insmod co_bench.ko test=meta             metadata of a 1 GiB arena
  *   insmod co_bench.ko test=elastic [reps=N] [label=idle|frag]
+ *                          [cma_base=PA cma_size=BYTES]
  *                          node 0's region above its floor (the ceiling
  *                          set before with CARVEOUT_IOC_RESIZE): latency
- *                          of an allocation that grows the region, and the
- *                          return to the floor after a burst
+ *                          of an allocation that grows the region, of the
+ *                          same allocation from alloc_contig_range() and
+ *                          from the CMA area (dma_alloc), and the return
+ *                          to the floor after a burst
  *
  * Result lines, parsed by tests/bench/report.py:
  *   cobench: R part=P name=N impl=I thr=T rep=K tot=NS n=OPS ok=OK fail=F
@@ -693,8 +696,65 @@ static void el_burst(struct carveout_stats *st)
 	kfree(held);
 }
 
+/* The same size from alloc_contig_range() on node 0: allocation timed. */
+static void el_contig(const char *name, size_t size)
+{
+	unsigned long nr = size >> PAGE_SHIFT, pfn;
+	u64 t0, ns;
+	bool ok;
+	int r;
+
+	for (r = -1; r < reps; r++) {
+		t0 = ktime_get_ns();
+		ok = !contig_alloc(0, nr, &pfn);
+		ns = ktime_get_ns() - t0;
+		if (ok)
+			free_contig_range(pfn, nr);
+		if (r >= 0)
+			pr_info("R part=elastic name=%s impl=alloc_contig_range label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d\n",
+				name, label, r, ns, ok, !ok);
+		cond_resched();
+	}
+}
+
+/*
+ * The same size from the CMA area: dma_alloc_attrs(FORCE_CONTIGUOUS) on
+ * edu (see run_large()), allocation timed; cma=1 when the buffer lies in
+ * the default CMA area (in_cma()), i.e. cma_alloc() served it.
+ */
+static void el_dma_cma(const char *name, size_t size, struct pci_dev *pdev)
+{
+	dma_addr_t dma;
+	u64 t0, ns;
+	void *va;
+	bool cma;
+	int r;
+
+	if (!pdev || !cma_size) {
+		pr_info("NA part=elastic name=%s impl=dma_alloc_cma label=%s reason=%s\n",
+			name, label, pdev ? "no_cma_area" : "no_edu_device");
+		return;
+	}
+	for (r = -1; r < reps; r++) {
+		t0 = ktime_get_ns();
+		va = dma_alloc_attrs(&pdev->dev, size, &dma,
+				     GFP_KERNEL | __GFP_NOWARN,
+				     DMA_ATTR_FORCE_CONTIGUOUS);
+		ns = ktime_get_ns() - t0;
+		cma = va && in_cma(va, size);
+		if (va)
+			dma_free_attrs(&pdev->dev, size, va, dma,
+				       DMA_ATTR_FORCE_CONTIGUOUS);
+		if (r >= 0)
+			pr_info("R part=elastic name=%s impl=dma_alloc_cma label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d cma=%d\n",
+				name, label, r, ns, !!va, !va, cma);
+		cond_resched();
+	}
+}
+
 static int run_elastic(void)
 {
+	struct pci_dev *pdev = pci_get_device(0x1234, 0x11e8, NULL);
 	struct carveout_kbuf **held;
 	struct carveout_stats *st;
 	unsigned int mb;
@@ -715,10 +775,14 @@ static int run_elastic(void)
 		snprintf(name, sizeof(name), "%uM", mb);
 		for (r = -1; r < reps; r++)
 			el_grow_once(name, (size_t)mb << 20, r, st);
+		/* The baselines with the floor taken too: the same state. */
+		el_contig(name, (size_t)mb << 20);
+		el_dma_cma(name, (size_t)mb << 20, pdev);
 	}
 	el_free(held, n);
 	el_burst(st);
 out:
+	pci_dev_put(pdev);
 	kfree(held);
 	kfree(st);
 	return 0;

@@ -81,7 +81,7 @@ main)
 	if want elastic; then
 		# Growth above the floor: node 0 may grow to twice its region.
 		$L/cobench-user resize 0 640 200 >$res
-		kbench test=elastic reps=5 label=idle
+		kbench test=elastic reps=5 label=idle $cma_args
 		$L/cobench-user resize 0 0 1000 >$res
 	fi
 	say "userspace"
@@ -112,10 +112,12 @@ main)
 		out "M frag_ready=$([ -e /tmp/ready ] && echo yes || echo no) meminfo_free_kb=$(sed -n 's/MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 		cat /proc/buddyinfo | while read -r l; do out "I buddyinfo_frag=$(echo $l | tr ' ' '_')"; done
 		out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
-		kbench test=large reps=5 label=frag $cma_args
-		$L/cobench-user resize 0 640 200 >$res
-		kbench test=elastic reps=5 label=frag
-		$L/cobench-user resize 0 0 1000 >$res
+		want large && kbench test=large reps=5 label=frag $cma_args
+		if want elastic; then
+			$L/cobench-user resize 0 640 200 >$res
+			kbench test=elastic reps=5 label=frag $cma_args
+			$L/cobench-user resize 0 0 1000 >$res
+		fi
 		kill $pid; wait $pid 2>/dev/null
 		rm -f /tmp/cobench-fill
 		rmmod co_bench_pin

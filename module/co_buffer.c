@@ -64,8 +64,17 @@
 #include "carveout.h"
 #include "co_compat.h"
 
-/* The registry: per CPU, live buffers by id (see the top). */
-static DEFINE_PER_CPU(struct xarray, co_buffers);
+/*
+ * The registry: per CPU, live buffers by id (see the top).  Ids are handed
+ * out cyclically (@next, under the xarray's lock), so within a shard a new
+ * buffer sorts after every older one until the ids wrap.
+ */
+struct co_buffer_shard {
+	struct xarray xa;
+	u32 next;
+};
+
+static DEFINE_PER_CPU(struct co_buffer_shard, co_buffers);
 /* Removal (read) against walkers (write); see the top and carveout.h. */
 DEFINE_STATIC_PERCPU_RWSEM(co_buffers_rwsem);
 static struct kmem_cache *co_buffer_cachep;
@@ -122,15 +131,20 @@ static void co_buffer_give_back(struct co_buffer *buf)
 /* Enter @buf into the registry of the CPU it is allocated on. */
 static int co_buffers_add(struct co_buffer *buf)
 {
+	struct co_buffer_shard *sh;
+	int ret;
+
 	buf->shard = raw_smp_processor_id();
-	return xa_alloc(per_cpu_ptr(&co_buffers, buf->shard), &buf->id, buf,
-			xa_limit_32b, GFP_KERNEL_ACCOUNT);
+	sh = per_cpu_ptr(&co_buffers, buf->shard);
+	ret = xa_alloc_cyclic(&sh->xa, &buf->id, buf, xa_limit_32b, &sh->next,
+			      GFP_KERNEL_ACCOUNT);
+	return ret < 0 ? ret : 0;
 }
 
 static void co_buffers_del(struct co_buffer *buf)
 {
 	percpu_down_read(&co_buffers_rwsem);
-	xa_erase(per_cpu_ptr(&co_buffers, buf->shard), buf->id);
+	xa_erase(&per_cpu_ptr(&co_buffers, buf->shard)->xa, buf->id);
 	percpu_up_read(&co_buffers_rwsem);
 }
 
@@ -181,7 +195,7 @@ struct co_buffer *co_buffers_find(u64 *pos)
 	for (; cpu < nr_cpu_ids; cpu++, id = 0) {
 		if (!cpu_possible(cpu))
 			continue;
-		buf = xa_find(per_cpu_ptr(&co_buffers, cpu), &id, U32_MAX,
+		buf = xa_find(&per_cpu_ptr(&co_buffers, cpu)->xa, &id, U32_MAX,
 			      XA_PRESENT);
 		if (buf) {
 			*pos = (u64)cpu << 32 | id;
@@ -414,7 +428,7 @@ int co_buffers_init(void)
 	unsigned int cpu;
 
 	for_each_possible_cpu(cpu)
-		xa_init_flags(per_cpu_ptr(&co_buffers, cpu), XA_FLAGS_ALLOC1);
+		xa_init_flags(&per_cpu_ptr(&co_buffers, cpu)->xa, XA_FLAGS_ALLOC1);
 	co_buffer_cachep = KMEM_CACHE(co_buffer, 0);
 	return co_buffer_cachep ? 0 : -ENOMEM;
 }
@@ -436,7 +450,7 @@ void co_buffers_exit(void)
 	cancel_delayed_work_sync(&co_held_work);
 	WARN_ON_ONCE(!list_empty(&co_held_list));
 	for_each_possible_cpu(cpu) {
-		xa = per_cpu_ptr(&co_buffers, cpu);
+		xa = &per_cpu_ptr(&co_buffers, cpu)->xa;
 		WARN_ON_ONCE(!xa_empty(xa));
 		xa_destroy(xa);
 	}

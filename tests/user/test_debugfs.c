@@ -6,7 +6,14 @@
  * in one go, and a buffer made after the first chunk was read still shows
  * up in a later chunk (the walk is not a snapshot taken, under a global
  * lock, by the first read()).
+ *
+ * The buffer registry is sharded per CPU and a listing walks the shards in
+ * CPU order, ids increasing within each; so that the new buffer lands after
+ * the position the walk has reached, the test stays on one CPU: its
+ * buffers share a shard, where a new id sorts after the older ones.
  */
+#define _GNU_SOURCE
+#include <sched.h>
 #include <stdio.h>
 
 #include "co_test.h"
@@ -291,6 +298,7 @@ static void test_slabinfo(void)
 int main(void)
 {
 	struct carveout_node_info nodes[8];
+	cpu_set_t cpus;
 	int fd, nr;
 
 	tap_plan_begin("debugfs listings read with a cursor");
@@ -301,6 +309,10 @@ int main(void)
 	if (nr <= 0)
 		tap_bail("no node with a region");
 	node0 = nodes[0].node;
+	CPU_ZERO(&cpus);
+	CPU_SET(sched_getcpu(), &cpus);
+	tap_ok(sched_setaffinity(0, sizeof(cpus), &cpus) == 0,
+	       "stay on CPU %d", sched_getcpu());
 	test_buffers_chunked(fd);
 	test_buffers_live(fd);
 	test_freemap(fd);

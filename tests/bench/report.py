@@ -387,9 +387,9 @@ def main():
         d = g("large", mb, "dma_alloc_cma", "1", "idle")
         r = ratio(c, d)
         nc = CMA[("large", mb, "dma_alloc_cma", "1", "idle")]
-        targets.append((f"{mb[:-1]} MiB carveout_kbuf_alloc vs dma_alloc from CMA, idle "
-                        f"(baseline from CMA {nc}/{d.ok if d else 0})",
-                        "(<= 0.01x, as vs contig)", fmt_ratio(r),
+        targets.append((f"{mb[:-1]} MiB carveout_kbuf_alloc vs dma_alloc from CMA, idle",
+                        "(<= 0.01x, as vs contig)",
+                        f"{fmt_ratio(r)} (baseline from CMA {nc}/{d.ok if d else 0})",
                         "n/a" if r is None else ("met" if r <= 0.01 else "missed")))
     c = g("large", "64M", "carveout_kbuf_alloc", "1", "frag")
     b = g("large", "64M", "alloc_contig_range", "1", "frag")
@@ -558,11 +558,13 @@ def main():
                             "PMD mappings (faults as anon THP)", "PMD entries on 6.15+",
                             f"n/a ({(na or 'not measured').replace('_', ' ')})", "n/a"))
             continue
+        # carveout maps 4 KiB entries, all of them at mmap time: no PMD
+        # entry, whatever the fault count says.
         targets.append((f"{name[:-1]} MiB mmap + first touch: PMD mappings (faults as anon THP)",
                         "PMD entries on 6.15+",
-                        f"{fc} faults, {fmt_ns(c.med)} vs THP {ft} faults, {fmt_ns(t.med)} "
-                        f"({fmt_ratio(ratio(c, t))})",
-                        "met" if int(fc) <= 2 * max(int(ft), 1) else "missed"))
+                        f"4 KiB entries, inserted at mmap: {fc} faults, {fmt_ns(c.med)} "
+                        f"vs THP {ft} faults, {fmt_ns(t.med)} ({fmt_ratio(ratio(c, t))})",
+                        "missed"))
 
     # ---- all allocators against size ---------------------------------
     aplot = collections.OrderedDict()

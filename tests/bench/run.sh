@@ -18,8 +18,7 @@
 #  3. boots the QEMU VM of tests/vm/host/run-vm.sh twice: intel-iommu translating
 #     (all in-kernel and userspace benchmarks, idle and after fragmenting
 #     memory) and with intel_iommu=off (DMA MAP/UNMAP without translation);
-#     a stock kernel built with CONFIG_DMA_CMA is booted with
-#     cma=$BENCH_CMA_STOCK;
+#     a stock kernel built with CONFIG_DMA_CMA is booted with the same cma=;
 #  4. writes build/bench/KERNEL/report.md, results.csv and SVG plots;
 #  and last build/bench/report.md: the targets of every kernel side by side,
 #  then each kernel's report.
@@ -46,12 +45,11 @@
 #     function the calls and the summed microseconds (tracer overhead
 #     included: it weighs every traced call, compare counts and shares
 #     rather than absolute times)
-#   BENCH_CMA (default 384M): the cma= size of the benchmark kernel; with
-#     carveout's 320 MiB per node it must fit node 1's 1 GiB
-#   BENCH_CMA_STOCK (default 256M): the cma= size of a stock kernel with
-#     CONFIG_DMA_CMA (Debian's 7.3 places a 384M area so that carveout's
-#     320 MiB no longer fits on node 1; the 256 MiB CMA rows then fail
-#     there and say so)
+#   BENCH_CMA (default 384M): the cma= size; with carveout's 320 MiB per
+#     node it must fit node 1's 1 GiB.  A kernel with
+#     CONFIG_CMA_SIZE_PERNUMA (Debian's 7.3) would also reserve that size
+#     on every node, leaving no room for carveout's regions: it is booted
+#     with numa_cma=0:0 (no per-node areas, the default area only)
 #   COBENCH_REPS (repetitions, default 7), BENCH_SKIP_DIRECT=1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -63,7 +61,6 @@ bash "$here/install-deps.sh"
 mkdir -p "$out"
 t_start=$(date +%s)
 cma=${BENCH_CMA:-384M}
-cma_stock=${BENCH_CMA_STOCK:-256M}
 reps=${COBENCH_REPS:-7}
 
 # prepare NAME: kernel, kver, kdir, kdesc, vm_extra and run (the command
@@ -92,8 +89,11 @@ prepare() {
 		kdesc="$kver ($1 of tests/vm/kernels.matrix: stock Debian $m_package $m_version, non-debug"
 		vm_extra=""
 		if "${run[@]}" grep -q '^CONFIG_DMA_CMA=y' "$kdir/.config"; then
-			vm_extra="cma=$cma_stock"
-			kdesc+="; booted with cma=$cma_stock"
+			vm_extra="cma=$cma"
+			if "${run[@]}" grep -q '^CONFIG_CMA_SIZE_PERNUMA=y' "$kdir/.config"; then
+				vm_extra+=" numa_cma=0:0"
+			fi
+			kdesc+="; booted with $vm_extra"
 		else
 			kdesc+="; no CMA"
 		fi

@@ -547,12 +547,23 @@ def main():
             md.append(f"| {name} | n/a ({na.replace('_', ' ')}) | | | | | | |")
             continue
         fl = [M.get(f"touch_faults_{name}_{i}", "?") for i in ("carveout", "anon_4k", "anon_thp")]
+        tna = NA.get(("touch", name, "anon_thp", "1", ""))
+        thp = f"n/a ({tna.replace('_', ' ')})" if cs[2] is None and tna else cell(cs[2])
+        if cs[2] is None and tna:
+            fl[2] = ""
         md.append(f"| {name} | {cell(cs[0])} | {fl[0]} | {cell(cs[1])} | {fl[1]} | "
-                  f"{cell(cs[2])} | {fl[2]} | {fmt_ratio(ratio(cs[0], cs[2]))} |")
+                  f"{thp} | {fl[2]} | {fmt_ratio(ratio(cs[0], cs[2]))} |")
     for name in ("64M", "1G"):
         c, t = g("touch", name, "carveout"), g("touch", name, "anon_thp")
         na = NA.get(("touch", name, "all", "1", ""))
         fc, ft = M.get(f"touch_faults_{name}_carveout"), M.get(f"touch_faults_{name}_anon_thp")
+        if c is not None and fc is not None and (t is None or ft is None):
+            tna = NA.get(("touch", name, "anon_thp", "1", "")) or "not measured"
+            targets.append((f"{name[:-1]} MiB mmap + first touch: PMD mappings (faults as anon THP)",
+                            "PMD entries on 6.15+",
+                            f"4 KiB entries, inserted at mmap: {fc} faults, {fmt_ns(c.med)}; "
+                            f"THP n/a ({tna.replace('_', ' ')})", "missed"))
+            continue
         if c is None or t is None or fc is None or ft is None:
             targets.append((f"{name[:-1]} {'MiB' if name[-1] == 'M' else 'GiB'} mmap + first touch: "
                             "PMD mappings (faults as anon THP)", "PMD entries on 6.15+",

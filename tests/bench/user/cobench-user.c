@@ -340,7 +340,11 @@ static int touch_carveout(size_t len, uint64_t off)
 	return munmap(p, len) ? -1 : 0;
 }
 
-/* The same for anonymous memory, 2 MiB aligned, @advice on it. */
+/*
+ * The same for anonymous memory, 2 MiB aligned, @advice on it (none when
+ * negative: a kernel without THP maps 4 KiB pages anyway and refuses the
+ * advice with EINVAL).
+ */
 static int touch_anon(size_t len, int advice)
 {
 	char *raw = mmap(NULL, len + SZ_2M, PROT_READ | PROT_WRITE,
@@ -351,7 +355,7 @@ static int touch_anon(size_t len, int advice)
 	if (raw == MAP_FAILED)
 		return -1;
 	p = (char *)(((uintptr_t)raw + SZ_2M - 1) & ~(SZ_2M - 1));
-	bad = madvise(p, len, advice) != 0;
+	bad = advice >= 0 && madvise(p, len, advice) != 0;
 	touch(p, len);
 	return munmap(raw, len + SZ_2M) || bad ? -1 : 0;
 }
@@ -362,6 +366,23 @@ static const char *const t_impl[T_NR] = {
 };
 
 /* One timed repetition of @impl; faults of the last one in *@flt. */
+/* Whether MADV_HUGEPAGE is accepted: the kernel has THP. */
+static int have_thp(void)
+{
+	size_t len = 2 * SZ_2M;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int ok;
+
+	if (p == MAP_FAILED)
+		return 0;
+	ok = !madvise(p, len, MADV_HUGEPAGE);
+	munmap(p, len);
+	return ok;
+}
+
+static int thp;
+
 static void touch_rep(const char *name, int impl, size_t len, uint64_t off,
 		      int rep, long *flt)
 {
@@ -373,7 +394,7 @@ static void touch_rep(const char *name, int impl, size_t len, uint64_t off,
 		err = touch_carveout(len, off);
 	else
 		err = touch_anon(len, impl == T_ANON_THP ? MADV_HUGEPAGE :
-				 MADV_NOHUGEPAGE);
+				 thp ? MADV_NOHUGEPAGE : -1);
 	*flt = minor_faults() - f0;
 	if (rep >= 0)
 		printf("R part=touch name=%s impl=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d\n",
@@ -390,14 +411,20 @@ static int cmd_touch(int reps)
 	unsigned int i;
 	uint64_t off;
 	uint32_t h;
-	long flt;
+	long flt = 0;
 	int impl, r;
 
 	co_fd = open("/dev/carveout", O_RDWR | O_CLOEXEC);
+	thp = have_thp();
 	for (i = 0; i < sizeof(tsizes) / sizeof(tsizes[0]); i++) {
 		const struct usize *u = &tsizes[i];
 
 		for (impl = 0; impl < T_NR; impl++) {
+			if (impl == T_ANON_THP && !thp) {
+				printf("NA part=touch name=%s impl=anon_thp reason=no_transparent_huge_pages_in_this_kernel_(MADV_HUGEPAGE:_EINVAL)\n",
+				       u->name);
+				continue;
+			}
 			if (impl == T_CARVEOUT &&
 			    (co_fd < 0 || co_alloc(u->len, &h, &off, NULL))) {
 				printf("NA part=touch name=%s impl=carveout reason=ALLOC_failed_(%s)\n",

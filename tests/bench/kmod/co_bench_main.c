@@ -661,6 +661,29 @@ static void el_grow_once(const char *name, size_t size, int r,
 	el_wait_floor(st);
 }
 
+/*
+ * One allocation of @size served from the floor while the region has a
+ * ceiling above it (nothing else allocated), timed with its free as in
+ * large_kapi(), clean memory waited for.
+ */
+static void el_floor_once(const char *name, size_t size, int r)
+{
+	struct carveout_kbuf *cb;
+	bool clean = wait_clean(size);
+	u64 t0, ns;
+
+	t0 = ktime_get_ns();
+	cb = carveout_kbuf_alloc(size, 0, 0, CARVEOUT_POLICY_STRICT, 0);
+	if (!IS_ERR_OR_NULL(cb))
+		carveout_kbuf_free(cb);
+	ns = ktime_get_ns() - t0;
+	if (r >= 0)
+		pr_info("R part=elastic name=%s impl=floor_with_ceiling label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
+			name, label, r, ns, !IS_ERR_OR_NULL(cb),
+			IS_ERR_OR_NULL(cb), clean);
+	cond_resched();
+}
+
 /* A burst up to the ceiling in 4 MiB buffers, freed: time back to the floor. */
 static void el_burst(struct carveout_stats *st)
 {
@@ -767,6 +790,14 @@ static int run_elastic(void)
 		pr_info("NA part=large name=4M impl=carveout_grow label=%s reason=no_ceiling\n",
 			label);
 		goto out;
+	}
+	/* Served from the floor with the ceiling set: as section 2 without. */
+	for (mb = 4; mb <= 64; mb *= 4) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%uM", mb);
+		for (r = -1; r < reps; r++)
+			el_floor_once(name, (size_t)mb << 20, r);
 	}
 	n = el_fill(held, st);
 	for (mb = 4; mb <= 64; mb *= 4) {

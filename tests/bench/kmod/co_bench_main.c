@@ -15,7 +15,12 @@
  *                          of an allocation that grows the region, of the
  *                          same allocation from alloc_contig_range() and
  *                          from the CMA area (dma_alloc), and the return
- *                          to the floor after a burst
+ *                          to the floor after a burst; first, the
+ *                          same sizes served from the floor with the
+ *                          ceiling set
+ *   insmod co_bench.ko test=elastic floor_only=1 [reps=N] [label=...]
+ *                          only those, whatever the ceiling (run before
+ *                          the ceiling is set: the same without one)
  *
  * Result lines, parsed by tests/bench/report.py:
  *   cobench: R part=P name=N impl=I thr=T rep=K tot=NS n=OPS ok=OK fail=F
@@ -69,6 +74,9 @@ module_param(large_max_mb, int, 0444);
 MODULE_PARM_DESC(large_max_mb, "largest size of test=large in MiB");
 static bool dirty;
 module_param(dirty, bool, 0444);
+static bool floor_only;
+module_param(floor_only, bool, 0444);
+MODULE_PARM_DESC(floor_only, "test=elastic: only allocations from the floor (impl floor_no_ceiling or floor_with_ceiling)");
 MODULE_PARM_DESC(dirty, "test=large: carveout_kbuf_alloc only, reported as carveout_kbuf_alloc_dirty (run with carveout.prezero=0)");
 
 /* Fake arena: 1 GiB of PFNs at 64 GiB, beyond the VM's memory. */
@@ -666,7 +674,8 @@ static void el_grow_once(const char *name, size_t size, int r,
  * ceiling above it (nothing else allocated), timed with its free as in
  * large_kapi(), clean memory waited for.
  */
-static void el_floor_once(const char *name, size_t size, int r)
+static void el_floor_once(const char *name, size_t size, int r,
+			  bool ceiling)
 {
 	struct carveout_kbuf *cb;
 	bool clean = wait_clean(size);
@@ -678,9 +687,9 @@ static void el_floor_once(const char *name, size_t size, int r)
 		carveout_kbuf_free(cb);
 	ns = ktime_get_ns() - t0;
 	if (r >= 0)
-		pr_info("R part=elastic name=%s impl=floor_with_ceiling label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
-			name, label, r, ns, !IS_ERR_OR_NULL(cb),
-			IS_ERR_OR_NULL(cb), clean);
+		pr_info("R part=elastic name=%s impl=floor_%s_ceiling label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
+			name, ceiling ? "with" : "no", label, r, ns,
+			!IS_ERR_OR_NULL(cb), IS_ERR_OR_NULL(cb), clean);
 	cond_resched();
 }
 
@@ -785,19 +794,23 @@ static int run_elastic(void)
 
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
 	held = kcalloc(EL_MAX_HELD, sizeof(*held), GFP_KERNEL);
-	if (!st || !held || !node0(st) ||
-	    st->ceiling_bytes <= st->floor_bytes) {
-		pr_info("NA part=large name=4M impl=carveout_grow label=%s reason=no_ceiling\n",
-			label);
+	if (!st || !held || !node0(st))
 		goto out;
-	}
-	/* Served from the floor with the ceiling set: as section 2 without. */
+	/* Served from the floor, with the ceiling set or (before) without. */
 	for (mb = 4; mb <= 64; mb *= 4) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "%uM", mb);
 		for (r = -1; r < reps; r++)
-			el_floor_once(name, (size_t)mb << 20, r);
+			el_floor_once(name, (size_t)mb << 20, r,
+				      st->ceiling_bytes > st->floor_bytes);
+	}
+	if (floor_only)
+		goto out;
+	if (st->ceiling_bytes <= st->floor_bytes) {
+		pr_info("NA part=large name=4M impl=carveout_grow label=%s reason=no_ceiling\n",
+			label);
+		goto out;
 	}
 	n = el_fill(held, st);
 	for (mb = 4; mb <= 64; mb *= 4) {

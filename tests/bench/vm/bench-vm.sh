@@ -79,6 +79,9 @@ main)
 		echo 1 >/sys/module/carveout/parameters/prezero
 	fi
 	if want elastic; then
+		# From the floor without a ceiling, then with one (first thing
+		# test=elastic does): the same allocations back to back.
+		kbench test=elastic floor_only=1 reps=5 label=idle
 		# Growth above the floor: node 0 may grow to twice its region.
 		$L/cobench-user resize 0 640 200 >$res
 		kbench test=elastic reps=5 label=idle $cma_args
@@ -114,6 +117,7 @@ main)
 		out "M frag_CmaFree_kb=$(sed -n 's/CmaFree: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 		want large && kbench test=large reps=5 label=frag $cma_args
 		if want elastic; then
+			kbench test=elastic floor_only=1 reps=5 label=frag
 			$L/cobench-user resize 0 640 200 >$res
 			kbench test=elastic reps=5 label=frag $cma_args
 			$L/cobench-user resize 0 0 1000 >$res

@@ -171,7 +171,6 @@ struct co_slab_pcpu {
 	u64 obj[];
 };
 
-
 /**
  * struct co_slab_leaf - one directory leaf
  * @slot: descriptor of the slab starting at each of 512 consecutive arena

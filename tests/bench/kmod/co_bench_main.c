@@ -479,11 +479,15 @@ static void report_zeroing(void)
 	kfree(st);
 }
 
-/* One carveout_kbuf_alloc + free of @size, timed; clean memory waited for. */
-static void large_kapi(const char *name, size_t size, int r)
+/*
+ * One carveout_kbuf_alloc + free of @size, timed, reported as part @part,
+ * implementation @impl; clean memory waited for first when @clean_wait.
+ */
+static void kapi_rep(const char *part, const char *name, const char *impl,
+		     size_t size, int r, bool clean_wait)
 {
 	struct carveout_kbuf *cb;
-	bool clean = !dirty && wait_clean(size);
+	bool clean = clean_wait && wait_clean(size);
 	u64 t0, ns;
 
 	t0 = ktime_get_ns();
@@ -492,10 +496,16 @@ static void large_kapi(const char *name, size_t size, int r)
 		carveout_kbuf_free(cb);
 	ns = ktime_get_ns() - t0;
 	if (r >= 0)
-		pr_info("R part=large name=%s impl=carveout_kbuf_alloc%s label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
-			name, dirty ? "_dirty" : "", label, r, ns,
+		pr_info("R part=%s name=%s impl=%s label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
+			part, name, impl, label, r, ns,
 			!IS_ERR_OR_NULL(cb), IS_ERR_OR_NULL(cb), clean);
 	cond_resched();
+}
+
+static void large_kapi(const char *name, size_t size, int r)
+{
+	kapi_rep("large", name, dirty ? "carveout_kbuf_alloc_dirty" :
+		 "carveout_kbuf_alloc", size, r, !dirty);
 }
 
 static void large_kapi_reps(const char *name, size_t size)
@@ -670,27 +680,14 @@ static void el_grow_once(const char *name, size_t size, int r,
 }
 
 /*
- * One allocation of @size served from the floor while the region has a
- * ceiling above it (nothing else allocated), timed with its free as in
- * large_kapi(), clean memory waited for.
+ * One allocation of @size served from the floor (nothing else allocated),
+ * with a ceiling above it or not, timed with its free as in section 2.
  */
 static void el_floor_once(const char *name, size_t size, int r,
 			  bool ceiling)
 {
-	struct carveout_kbuf *cb;
-	bool clean = wait_clean(size);
-	u64 t0, ns;
-
-	t0 = ktime_get_ns();
-	cb = carveout_kbuf_alloc(size, 0, 0, CARVEOUT_POLICY_STRICT, 0);
-	if (!IS_ERR_OR_NULL(cb))
-		carveout_kbuf_free(cb);
-	ns = ktime_get_ns() - t0;
-	if (r >= 0)
-		pr_info("R part=elastic name=%s impl=floor_%s_ceiling label=%s thr=1 rep=%d tot=%llu n=1 ok=%d fail=%d clean=%d\n",
-			name, ceiling ? "with" : "no", label, r, ns,
-			!IS_ERR_OR_NULL(cb), IS_ERR_OR_NULL(cb), clean);
-	cond_resched();
+	kapi_rep("elastic", name, ceiling ? "floor_with_ceiling" :
+		 "floor_no_ceiling", size, r, true);
 }
 
 /* A burst up to the ceiling in 4 MiB buffers, freed: time back to the floor. */

@@ -74,10 +74,10 @@ module_param(large_max_mb, int, 0444);
 MODULE_PARM_DESC(large_max_mb, "largest size of test=large in MiB");
 static bool dirty;
 module_param(dirty, bool, 0444);
+MODULE_PARM_DESC(dirty, "test=large: carveout_kbuf_alloc only, reported as carveout_kbuf_alloc_dirty (run with carveout.prezero=0)");
 static bool floor_only;
 module_param(floor_only, bool, 0444);
 MODULE_PARM_DESC(floor_only, "test=elastic: only allocations from the floor (impl floor_no_ceiling or floor_with_ceiling)");
-MODULE_PARM_DESC(dirty, "test=large: carveout_kbuf_alloc only, reported as carveout_kbuf_alloc_dirty (run with carveout.prezero=0)");
 
 /* Fake arena: 1 GiB of PFNs at 64 GiB, beyond the VM's memory. */
 #define FAKE_PFN	(1UL << 24)

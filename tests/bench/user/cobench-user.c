@@ -48,6 +48,8 @@
  *   R part=P name=N impl=I thr=1 rep=K tot=NS n=OPS ok=OK fail=F
  *   NA part=P name=N impl=I reason=...
  *   M touch_faults_N_I=F            page faults of one mmap + touch
+ *   M touch_pmd_kb_N_carveout=K     KiB of the touched mapping that
+ *                                   smaps counts as PMD-mapped
  * Every call is checked; failed operations are counted in fail=.
  */
 #define _GNU_SOURCE
@@ -341,6 +343,49 @@ static int touch_carveout(size_t len, uint64_t off)
 }
 
 /*
+ * KiB of the mapping at @p that /proc/self/smaps counts as mapped with PMD
+ * entries (FilePmdMapped, AnonHugePages), or -1 if it is not found.
+ */
+static long pmd_kb(void *p)
+{
+	char line[256], want[32];
+	FILE *f = fopen("/proc/self/smaps", "r");
+	long kb = -1, v;
+	int in = 0;
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "%lx-", (unsigned long)p);
+	while (fgets(line, sizeof(line), f)) {
+		if (strchr(line, '-') && strchr(line, '-') < strchr(line, ' ')) {
+			in = !strncmp(line, want, strlen(want));
+			if (in)
+				kb = 0;
+		} else if (in && (sscanf(line, "FilePmdMapped: %ld", &v) == 1 ||
+				  sscanf(line, "AnonHugePages: %ld", &v) == 1)) {
+			kb += v;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/* Untimed: map and touch carveout buffer @off, return pmd_kb() of it. */
+static long carveout_pmd_kb(size_t len, uint64_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, co_fd,
+		       off);
+	long kb;
+
+	if (p == MAP_FAILED)
+		return -1;
+	touch(p, len);
+	kb = pmd_kb(p);
+	munmap(p, len);
+	return kb;
+}
+
+/*
  * The same for anonymous memory, 2 MiB aligned, @advice on it (none when
  * negative: a kernel without THP maps 4 KiB pages anyway and refuses the
  * advice with EINVAL).
@@ -365,7 +410,6 @@ static const char *const t_impl[T_NR] = {
 	"carveout", "anon_4k", "anon_thp",
 };
 
-/* One timed repetition of @impl; faults of the last one in *@flt. */
 /* Whether MADV_HUGEPAGE is accepted: the kernel has THP. */
 static int have_thp(void)
 {
@@ -383,6 +427,7 @@ static int have_thp(void)
 
 static int thp;
 
+/* One timed repetition of @impl; faults of the last one in *@flt. */
 static void touch_rep(const char *name, int impl, size_t len, uint64_t off,
 		      int rep, long *flt)
 {
@@ -435,6 +480,9 @@ static int cmd_touch(int reps)
 				touch_rep(u->name, impl, u->len, off, r, &flt);
 			printf("M touch_faults_%s_%s=%ld\n", u->name,
 			       t_impl[impl], flt);
+			if (impl == T_CARVEOUT)
+				printf("M touch_pmd_kb_%s_carveout=%ld\n",
+				       u->name, carveout_pmd_kb(u->len, off));
 			if (impl == T_CARVEOUT && co_free(h))
 				printf("I touch_free_%s=%s\n", u->name,
 				       strerror(errno));
